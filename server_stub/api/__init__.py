@@ -1,0 +1,1 @@
+"""HTTP/WebSocket API: FastAPI routers per area, schemas, auth and audit."""

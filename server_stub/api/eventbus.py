@@ -1,0 +1,118 @@
+"""In-process event bus with sequence numbers and a bounded replay buffer.
+
+Publishers are plain (threadpool) endpoints; subscribers are WebSocket coroutines. Every
+event gets the next sequence number of this server process; a reconnecting client sends the
+``epoch`` and the last sequence it saw and receives what it missed, or a ``resync`` event when
+the buffer no longer reaches back that far (or the server restarted: a new epoch).
+
+Scale-out (ARCHITECTURE.md): with PostgreSQL the same interface is fed by LISTEN/NOTIFY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    type: str
+    domain_id: int | None
+    data: dict[str, Any]
+    at: str
+    # Roles that may see it (None: every authenticated user of the domain).
+    audience: frozenset[str] | None = None
+
+    def wire(self, epoch: str) -> dict[str, Any]:
+        return {"seq": self.seq, "epoch": epoch, "type": self.type, "at": self.at, "data": self.data}
+
+
+@dataclass
+class Subscription:
+    queue: asyncio.Queue[Event]
+    loop: asyncio.AbstractEventLoop
+    overflowed: bool = False
+
+
+@dataclass
+class EventBus:
+    capacity: int = 10_000
+    epoch: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _buffer: deque[Event] = field(init=False)
+    _seq: int = field(default=0, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _subs: set[Subscription] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self._buffer = deque(maxlen=self.capacity)
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def publish(
+        self,
+        type_: str,
+        domain_id: int | None,
+        data: dict[str, Any],
+        audience: Iterable[str] | None = None,
+    ) -> Event:
+        with self._lock:
+            self._seq += 1
+            event = Event(
+                seq=self._seq,
+                type=type_,
+                domain_id=domain_id,
+                data=data,
+                at=datetime.now(UTC).isoformat(),
+                audience=frozenset(audience) if audience is not None else None,
+            )
+            self._buffer.append(event)
+            subs = list(self._subs)
+        for sub in subs:
+            sub.loop.call_soon_threadsafe(self._deliver, sub, event)
+        return event
+
+    @staticmethod
+    def _deliver(sub: Subscription, event: Event) -> None:
+        try:
+            sub.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            sub.overflowed = True
+
+    def subscribe(self, maxsize: int = 1000) -> Subscription:
+        sub = Subscription(asyncio.Queue(maxsize=maxsize), asyncio.get_running_loop())
+        with self._lock:
+            self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subs.discard(sub)
+
+    def replay(self, epoch: str | None, since: int) -> list[Event] | None:
+        """Events after ``since``, or None when they cannot all be given (resync needed)."""
+        with self._lock:
+            if epoch is not None and epoch != self.epoch:
+                return None
+            if since > self._seq:
+                return None
+            events = [e for e in self._buffer if e.seq > since]
+            oldest = self._buffer[0].seq if self._buffer else self._seq + 1
+            if since + 1 < oldest and since < self._seq:
+                return None
+            return events
+
+
+def visible_to(event: Event, domain_id: int | None, roles: frozenset[str]) -> bool:
+    # Only domain events exist: a pool admin sees a domain's events after opening it.
+    if event.domain_id is None or event.domain_id != domain_id:
+        return False
+    return event.audience is None or bool(event.audience & roles)

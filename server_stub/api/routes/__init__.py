@@ -1,0 +1,33 @@
+"""One module per API area; each exposes ``router`` (mounted under ``/api``)."""
+
+from server_stub.api.routes import (
+    audit_log,
+    auth,
+    contacts,
+    devices,
+    domain,
+    events,
+    groups,
+    imports,
+    numbers,
+    pickup_groups,
+    pool,
+    users,
+    vip,
+)
+
+MODULES = (
+    auth,
+    domain,
+    users,
+    groups,
+    pickup_groups,
+    numbers,
+    vip,
+    contacts,
+    devices,
+    imports,
+    pool,
+    audit_log,
+    events,
+)

@@ -1,0 +1,5 @@
+"""Routes: audit_log."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

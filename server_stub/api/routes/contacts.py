@@ -1,0 +1,5 @@
+"""Routes: contacts."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: devices."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

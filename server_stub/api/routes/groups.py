@@ -1,0 +1,5 @@
+"""Routes: groups."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: imports."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: numbers."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

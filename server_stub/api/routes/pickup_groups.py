@@ -1,0 +1,5 @@
+"""Routes: pickup_groups."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: pool."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
