@@ -69,7 +69,9 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
             return 2
     factory = make_session_factory(make_engine(_migrate()))
     with session_scope(factory) as session:
-        domain = session.execute(select(Domain).where(Domain.name == args.domain)).scalar_one_or_none()
+        domain = session.execute(
+            select(Domain).where(Domain.name == args.domain)
+        ).scalar_one_or_none()
         if domain is None:
             domain = provision.create_domain(session, args.domain)
         provision.create_user(

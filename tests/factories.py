@@ -41,14 +41,20 @@ class Tenant:
         return auth(token_for_user(getattr(self, who)))
 
 
-def make_tenant(session: Session, name: str, pool: DomainPool | None = None, routing: str | None = None) -> Tenant:
+def make_tenant(
+    session: Session, name: str, pool: DomainPool | None = None, routing: str | None = None
+) -> Tenant:
     domain = provision.create_domain(session, name, pool=pool, routing_number=routing)
     short = name.split(".")[0]
-    admin = provision.create_user(session, domain, "admin", PASSWORD, f"Админ {short}", is_admin=True)
+    admin = provision.create_user(
+        session, domain, "admin", PASSWORD, f"Админ {short}", is_admin=True
+    )
     sup = provision.create_user(
         session, domain, "supervisor", PASSWORD, f"Супервизор {short}", is_supervisor=True
     )
-    op = provision.create_user(session, domain, "operator", PASSWORD, f"Оператор {short}", is_operator=True)
+    op = provision.create_user(
+        session, domain, "operator", PASSWORD, f"Оператор {short}", is_operator=True
+    )
     user = provision.create_user(session, domain, "user", PASSWORD, f"Сотрудник {short}")
     return Tenant(domain, admin, sup, op, user)
 
@@ -66,6 +72,8 @@ def make_world(session: Session) -> World:
     pool = provision.create_pool(session, "Тестовый пул")
     a = make_tenant(session, "alpha.test", pool, "4455")
     b = make_tenant(session, "beta.test", pool, "4456")
-    sup = provision.create_pool_admin(session, pool, "poolsup", PASSWORD, "Пул-супервизор", supervisor=True)
+    sup = provision.create_pool_admin(
+        session, pool, "poolsup", PASSWORD, "Пул-супервизор", supervisor=True
+    )
     session.commit()
     return World(pool, a, b, sup)

@@ -38,9 +38,9 @@ def snapshot(obj: Any) -> dict[str, Any]:
     return out
 
 
-def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[
-    dict[str, Any] | None, dict[str, Any] | None
-]:
+def diff(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Keep only the keys that changed, so the history shows what was edited."""
     if before is None or after is None:
         return before, after

@@ -125,7 +125,7 @@ class Resource(Generic[M]):
 
     # --- router --------------------------------------------------------------------------
 
-    def router(self) -> APIRouter:  # noqa: C901 - one closure per verb reads best together
+    def router(self) -> APIRouter:
         res = self
         router = APIRouter(tags=[self.tag])
         reader = Annotated[Principal, Depends(require_domain(*self.read_roles))]
@@ -140,7 +140,9 @@ class Resource(Generic[M]):
             return Ctx(session, principal, domain, request)
 
         @router.get(
-            self.path, response_model=Page, summary=f"List {self.object_type}s",
+            self.path,
+            response_model=Page,
+            summary=f"List {self.object_type}s",
             operation_id=f"list_{self.object_type}s",
         )
         def list_(
@@ -173,7 +175,8 @@ class Resource(Generic[M]):
             )
 
         @router.get(
-            self.path + "/{obj_id}", response_model=self.read,
+            self.path + "/{obj_id}",
+            response_model=self.read,
             operation_id=f"get_{self.object_type}",
         )
         def get_(
@@ -186,7 +189,9 @@ class Resource(Generic[M]):
             return res.render(ctx, res.get(ctx, obj_id))
 
         @router.post(
-            self.path, response_model=self.read, status_code=201,
+            self.path,
+            response_model=self.read,
+            status_code=201,
             operation_id=f"create_{self.object_type}",
         )
         def create_(
@@ -201,15 +206,22 @@ class Resource(Generic[M]):
             session.add(obj)
             _flush(session)
             audit.record(
-                session, principal, "create", res.object_type, obj.id,  # type: ignore[attr-defined]
-                res.name_of(obj), None, audit.snapshot(obj),
+                session,
+                principal,
+                "create",
+                res.object_type,
+                obj.id,  # type: ignore[attr-defined]
+                res.name_of(obj),
+                None,
+                audit.snapshot(obj),
             )
             session.commit()
             publish(request, f"{res.object_type}.created", ctx.domain_id, {"id": obj.id})  # type: ignore[attr-defined]
             return res.render(ctx, obj)
 
         @router.patch(
-            self.path + "/{obj_id}", response_model=self.read,
+            self.path + "/{obj_id}",
+            response_model=self.read,
             operation_id=f"update_{self.object_type}",
         )
         def update_(
@@ -225,15 +237,23 @@ class Resource(Generic[M]):
             res.apply(ctx, obj, body.model_dump(exclude_unset=True), False)
             _flush(session)
             audit.record(
-                session, principal, "update", res.object_type, obj_id,
-                res.name_of(obj), before, audit.snapshot(obj),
+                session,
+                principal,
+                "update",
+                res.object_type,
+                obj_id,
+                res.name_of(obj),
+                before,
+                audit.snapshot(obj),
             )
             session.commit()
             publish(request, f"{res.object_type}.updated", ctx.domain_id, {"id": obj_id})
             return res.render(ctx, obj)
 
         @router.delete(
-            self.path + "/{obj_id}", status_code=204, response_class=Response,
+            self.path + "/{obj_id}",
+            status_code=204,
+            response_class=Response,
             operation_id=f"delete_{self.object_type}",
         )
         def delete_(

@@ -101,9 +101,7 @@ def principal_from_token(session: Session, token: str, key: str, address: str = 
         admin = session.get(PoolAdmin, int(raw_id))
         if admin is None or admin.blocked:
             raise _unauthorized()
-        pool_role = (
-            POOL_SUPERVISOR if admin.role == PoolRole.SUPERVISOR else POOL_SUBGROUP_ADMIN
-        )
+        pool_role = POOL_SUPERVISOR if admin.role == PoolRole.SUPERVISOR else POOL_SUBGROUP_ADMIN
         roles = {pool_role}
         domain_id = claims.get("domain_id")
         on_behalf = None

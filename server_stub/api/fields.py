@@ -19,9 +19,7 @@ def _e164(value: str) -> str:
 
 def _extension(value: str) -> str:
     if not value.isdigit() or not 2 <= len(value) <= 5:
-        raise bilingual_value_error(
-            "Внутренний номер: от 2 до 5 цифр", "Extension: 2 to 5 digits"
-        )
+        raise bilingual_value_error("Внутренний номер: от 2 до 5 цифр", "Extension: 2 to 5 digits")
     return value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -71,11 +72,6 @@ class Base(DeclarativeBase):
 def _enum(cls: type[enum.Enum]) -> Enum:
     # Stored as plain strings (no native PG enum) so that adding a value needs no migration dance.
     return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
-
-
-class StrEnum(str, enum.Enum):
-    def __str__(self) -> str:
-        return str(self.value)
 
 
 # --- enumerations -------------------------------------------------------------------------
@@ -272,7 +268,10 @@ class User(Base):
 
 class CallGroup(Base):
     __tablename__ = "call_groups"
-    __table_args__ = (UniqueConstraint("domain_id", "extension"), UniqueConstraint("domain_id", "name"))
+    __table_args__ = (
+        UniqueConstraint("domain_id", "extension"),
+        UniqueConstraint("domain_id", "name"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -303,7 +302,9 @@ class GroupMember(Base):
     group_id: Mapped[int] = mapped_column(
         ForeignKey("call_groups.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     priority: Mapped[int] = mapped_column(Integer, default=10)
     group: Mapped[CallGroup] = relationship(back_populates="members")
     user: Mapped[User] = relationship(back_populates="memberships")
@@ -378,7 +379,9 @@ class Contact(Base):
     owner_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    group_id: Mapped[int | None] = mapped_column(ForeignKey("contact_groups.id", ondelete="SET NULL"))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_groups.id", ondelete="SET NULL")
+    )
     name: Mapped[str] = mapped_column(String(200))
     speed_dial: Mapped[str | None] = mapped_column(String(5))
     email: Mapped[str] = mapped_column(String(254), default="")
@@ -391,7 +394,9 @@ class Contact(Base):
 class ContactPhone(Base):
     __tablename__ = "contact_phones"
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[PhoneKind] = mapped_column(_enum(PhoneKind))
     number: Mapped[str] = mapped_column(String(32))
     contact: Mapped[Contact] = relationship(back_populates="phones")
@@ -431,7 +436,10 @@ class RefreshToken(Base):
 
 class LoginAttempt(Base):
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_login_at", "login", "at"), Index("ix_login_attempts_ip_at", "address", "at"))
+    __table_args__ = (
+        Index("ix_login_attempts_login_at", "login", "at"),
+        Index("ix_login_attempts_ip_at", "address", "at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(320))
     address: Mapped[str] = mapped_column(String(64))

@@ -74,7 +74,9 @@ def used_extensions(session: Session, domain_id: int) -> set[str]:
     return set(users) | set(groups)
 
 
-def next_free_extension(session: Session, domain_id: int, start: int = 100, taken: set[str] | None = None) -> str:
+def next_free_extension(
+    session: Session, domain_id: int, start: int = 100, taken: set[str] | None = None
+) -> str:
     """The lowest free extension from ``start``: users and call groups share one number space."""
     used = used_extensions(session, domain_id) | (taken or set())
     candidate = start

@@ -19,7 +19,9 @@ def test_vip_number_is_normalised_and_audited(client: TestClient, db: Session) -
     )
     assert r.status_code == 201, r.text
     assert r.json()["e164"] == "+74951112233"
-    audit = db.execute(select(AuditEntry).where(AuditEntry.object_type == "vip_number")).scalar_one()
+    audit = db.execute(
+        select(AuditEntry).where(AuditEntry.object_type == "vip_number")
+    ).scalar_one()
     assert audit.action == "create" and audit.actor_login == "admin@alpha.test"
     assert audit.after is not None and audit.after["e164"] == "+74951112233"
 
@@ -59,7 +61,8 @@ def test_other_domain_cannot_see_or_touch_vip_number(client: TestClient, db: Ses
 def test_operator_cannot_manage_vip_numbers(client: TestClient, db: Session) -> None:
     w = make_world(db)
     r = client.post(
-        "/api/vip-numbers", json={"e164": "+74951112233", "priority": 5},
+        "/api/vip-numbers",
+        json={"e164": "+74951112233", "priority": 5},
         headers=w.a.headers("operator"),
     )
     assert r.status_code == 403
