@@ -56,7 +56,8 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str:
         raise BadNumber(raw, "Номер не содержит цифр", "The number has no digits")
     if region == "RU" and _PLAIN.fullmatch(text):
         national = None
-        if (text.startswith("+7") and len(digits) == 11) or (not text.startswith("+") and len(digits) == 11 and digits[0] in "78"):
+        plus = text.startswith("+")
+        if len(digits) == 11 and ((plus and digits[0] == "7") or (not plus and digits[0] in "78")):
             national = digits[1:]
         elif not text.startswith("+") and len(digits) == 10:
             national = digits
