@@ -32,6 +32,21 @@ if os.environ.get("CI") and not PG_URL:
     raise RuntimeError("CI run without PULT_TEST_PG_URL: ./test.sh must start PostgreSQL")
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full-strength argon2 costs ~1 s per hash on a loaded 2-core machine; tests hash dozens.
+
+    The algorithm and the code path stay the same, only the cost parameters are lowered.
+    """
+    from argon2 import PasswordHasher
+
+    from server_stub.api import security
+
+    monkeypatch.setattr(
+        security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"

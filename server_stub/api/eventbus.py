@@ -31,10 +31,17 @@ class Event:
     audience: frozenset[str] | None = None
 
     def wire(self, epoch: str) -> dict[str, Any]:
-        return {"seq": self.seq, "epoch": epoch, "type": self.type, "at": self.at, "data": self.data}
+        return {
+            "seq": self.seq,
+            "epoch": epoch,
+            "type": self.type,
+            "at": self.at,
+            "data": self.data,
+        }
 
 
-@dataclass
+# Identity semantics: subscriptions live in a set, and two are never "equal".
+@dataclass(eq=False)
 class Subscription:
     queue: asyncio.Queue[Event]
     loop: asyncio.AbstractEventLoop
@@ -57,6 +64,11 @@ class EventBus:
     def last_seq(self) -> int:
         return self._seq
 
+    @property
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subs)
+
     def publish(
         self,
         type_: str,
@@ -75,9 +87,15 @@ class EventBus:
                 audience=frozenset(audience) if audience is not None else None,
             )
             self._buffer.append(event)
-            subs = list(self._subs)
-        for sub in subs:
-            sub.loop.call_soon_threadsafe(self._deliver, sub, event)
+            # Scheduled under the lock: two threads publishing at once must reach every
+            # subscriber in sequence order, or a client could miss the lower one on reconnect.
+            for sub in list(self._subs):
+                try:
+                    sub.loop.call_soon_threadsafe(self._deliver, sub, event)
+                except RuntimeError:
+                    # Its event loop is closed: the subscriber is gone without unsubscribing.
+                    # Dropping it keeps a committed change from failing its request.
+                    self._subs.discard(sub)
         return event
 
     @staticmethod
@@ -102,7 +120,9 @@ class EventBus:
         with self._lock:
             if epoch is not None and epoch != self.epoch:
                 return None
-            if since > self._seq:
+            # A position this epoch never had (negative, or ahead of the last event) means
+            # the client's state came from somewhere else: it must reload.
+            if since < 0 or since > self._seq:
                 return None
             events = [e for e in self._buffer if e.seq > since]
             oldest = self._buffer[0].seq if self._buffer else self._seq + 1

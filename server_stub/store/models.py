@@ -329,6 +329,7 @@ class Number(Base):
     kind: Mapped[NumberKind] = mapped_column(_enum(NumberKind), default=NumberKind.LANDLINE)
     name: Mapped[str] = mapped_column(String(120), default="")
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
+    list_mode: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
 
 
 class VipNumber(Base):
@@ -477,3 +478,75 @@ class AuditEntry(Base):
     object_name: Mapped[str] = mapped_column(String(300), default="")
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- routing ------------------------------------------------------------------------------
+
+
+class ListMode(StrEnum):
+    NONE = "none"
+    BLACK = "black"
+    WHITE = "white"
+
+
+class RuleTarget(StrEnum):
+    USER = "user"
+    USER_VOICEMAIL = "user_voicemail"
+    USER_FAX = "user_fax"
+    GROUP = "group"
+    GROUP_VOICEMAIL = "group_voicemail"
+    GROUP_FAX = "group_fax"
+    IVR = "ivr"
+    EXTERNAL = "external"
+    PRIVATE_ROUTE = "private_route"
+    HANGUP = "hangup"
+
+
+class NumberFilter(Base):
+    """Black/white list of one number; the number's ``list_mode`` says which one is used."""
+
+    __tablename__ = "number_filters"
+    __table_args__ = (UniqueConstraint("number_id", "e164"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
+    number_id: Mapped[int] = mapped_column(ForeignKey("numbers.id", ondelete="CASCADE"), index=True)
+    e164: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RoutingRule(Base):
+    """One rule of an incoming number: conditions (schedule, caller prefixes) and a target.
+
+    The schedule condition names a stored schedule (company or the number's own) and which
+    of its intervals must be active ("working", "non_working" or an extra interval's name).
+    """
+
+    __tablename__ = "routing_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
+    number_id: Mapped[int] = mapped_column(ForeignKey("numbers.id", ondelete="CASCADE"), index=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
+    schedule_when: Mapped[str] = mapped_column(String(60), default="working")
+    prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    target: Mapped[RuleTarget] = mapped_column(_enum(RuleTarget))
+    target_ref: Mapped[int | None] = mapped_column(Integer)  # user / group / IVR id
+    target_number: Mapped[str] = mapped_column(String(32), default="")
+
+
+class ForwardingContact(Base):
+    """A contact of a user's forwarding scheme; every user has one built-in SIP contact."""
+
+    __tablename__ = "forwarding_contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    is_sip: Mapped[bool] = mapped_column(Boolean, default=False)
+    number: Mapped[str] = mapped_column(String(32), default="")
+    priority: Mapped[int] = mapped_column(Integer, default=10)
+    ring_seconds: Mapped[int] = mapped_column(Integer, default=40)
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
+    schedule_when: Mapped[str] = mapped_column(String(60), default="working")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)

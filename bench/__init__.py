@@ -1,0 +1,1 @@
+"""Benchmarks: run by hand (see README.md), never collected by pytest."""
