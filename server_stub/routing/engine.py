@@ -176,7 +176,8 @@ def _user_plan(
                 label=rule.number,
             )
         active.append((rule.priority, branch))
-    active.sort(key=lambda item: item[0])
+    # Equal priorities ring together; the built-in SIP contact is listed first in its tier.
+    active.sort(key=lambda item: (item[0], item[1].kind != BranchKind.SIP_USER))
     stages = []
     for priority, tier in itertools.groupby(active, key=lambda item: item[0]):
         branches = tuple(b for _, b in tier)

@@ -12,6 +12,7 @@ from server_stub.api.routes import (
     numbers,
     pickup_groups,
     pool,
+    routing,
     users,
     vip,
 )
@@ -23,6 +24,7 @@ MODULES = (
     groups,
     pickup_groups,
     numbers,
+    routing,
     vip,
     contacts,
     devices,
