@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server_stub.settings import Settings
 from server_stub.store.db import make_engine, make_session_factory
 from server_stub.store.migrate import upgrade
-from server_stub.store.models import Base
+from server_stub.store.registry import metadata as ALL_TABLES
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -80,7 +80,7 @@ def engine(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     else:
         url: str = request.getfixturevalue("pg_migrated")
         eng = make_engine(url)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        tables = ", ".join(f'"{t.name}"' for t in ALL_TABLES.sorted_tables)
         with eng.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     yield eng

@@ -12,6 +12,7 @@ from server_stub.api import errors
 from server_stub.api.eventbus import EventBus
 from server_stub.api.routes import MODULES
 from server_stub.settings import Settings, get_settings
+from server_stub.store import registry  # noqa: F401  (every table known to the ORM)
 from server_stub.store.db import make_engine, make_session_factory
 
 

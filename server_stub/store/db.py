@@ -26,6 +26,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            # SQLite's own lower() folds ASCII only, so a search for «иван» would miss «Иван».
+            dbapi_conn.create_function(
+                "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
+            )
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 
 from server_stub.store.db import make_engine
-from server_stub.store.models import Base
+from server_stub.store.registry import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:
