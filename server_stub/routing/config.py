@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from server_stub.routing import schedule as week
+
 
 class Restriction(StrEnum):
     INHERIT = "inherit"
@@ -52,6 +54,10 @@ class Target:
     number: str = ""  # external or private-route number
 
 
+def _compile(intervals: dict[str, Any] | None) -> week.Compiled | None:
+    return week.Compiled(intervals) if intervals is not None else None
+
+
 @dataclass(frozen=True)
 class Condition:
     """Schedule and caller-prefix conditions of a rule; both present means AND.
@@ -64,6 +70,9 @@ class Condition:
     schedule: dict[str, Any] | None = None
     when: str = "working"
     prefixes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", _compile(self.schedule))
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,9 @@ class ForwardRule:
     schedule: dict[str, Any] | None = None  # None: every day, around the clock
     when: str = "working"
     enabled: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", _compile(self.schedule))
 
 
 @dataclass(frozen=True)

@@ -115,12 +115,21 @@ def _home_area(cfg: DomainCfg) -> str | None:
     return national(number)[:3] if number and number.startswith("+7") else None
 
 
+@dataclass(frozen=True)
+class _Moment:
+    """The call's instant, converted to the domain's (weekday, minute) once per decision."""
+
+    at: datetime
+    day: int
+    minute: int
+
+
 def _schedule_holds(
-    intervals: dict[str, object] | None, when: str, at: datetime, cfg: DomainCfg
+    compiled: week.Compiled | None, when: str, at: _Moment, cfg: DomainCfg
 ) -> tuple[bool, str]:
-    if intervals is None:
+    if compiled is None:
         return True, week.WORKING
-    active = week.active_interval(intervals, at, cfg.timezone)
+    active = compiled.at(at.day, at.minute)
     return active == when, active
 
 
@@ -128,7 +137,7 @@ def _schedule_holds(
 
 
 def _user_plan(
-    user: UserCfg, cfg: DomainCfg, at: datetime, trace: _Trace, authorize: Authorize | None
+    user: UserCfg, cfg: DomainCfg, at: _Moment, trace: _Trace, authorize: Authorize | None
 ) -> Decision:
     vm = _media("voicemail", user.id, cfg) if user.voicemail else None
     active: list[tuple[int, Branch]] = []
@@ -138,7 +147,7 @@ def _user_plan(
         if not rule.enabled:
             trace(f"Контакт {label} выключен", f"Contact {label} is switched off")
             continue
-        holds, now = _schedule_holds(rule.schedule, rule.when, at, cfg)
+        holds, now = _schedule_holds(rule.compiled, rule.when, at, cfg)  # type: ignore[attr-defined]
         if not holds:
             trace(
                 f"Контакт {label}: по расписанию сейчас «{now}» — пропущен",
@@ -302,7 +311,7 @@ def _group_plan(group: GroupCfg, cfg: DomainCfg, trace: _Trace) -> Decision:
 def _target_plan(
     target: Target,
     cfg: DomainCfg,
-    at: datetime,
+    at: _Moment,
     trace: _Trace,
     authorize: Authorize | None,
     caller_id: str | None = None,
@@ -380,27 +389,28 @@ def _target_plan(
 
 
 def _rule_matches(
-    rule: Rule, caller_national: str, at: datetime, cfg: DomainCfg, trace: _Trace
+    rule: Rule, caller_national: str, at: _Moment, cfg: DomainCfg, trace: _Trace
 ) -> bool:
     name = rule.name or f"#{rule.priority}"
     if not rule.active:
         trace(f"Правило {name} неактивно", f"Rule {name} is inactive")
         return False
     cond = rule.condition
+    # Both conditions must hold; the prefix is the cheaper check, so it goes first.
+    if cond.prefixes and not caller_national.startswith(cond.prefixes):
+        trace(
+            f"Правило {name}: номер {caller_national} не начинается с {', '.join(cond.prefixes)}",
+            f"Rule {name}: {caller_national} does not start with {', '.join(cond.prefixes)}",
+        )
+        return False
     if cond.schedule is not None:
-        holds, now = _schedule_holds(cond.schedule, cond.when, at, cfg)
+        holds, now = _schedule_holds(cond.compiled, cond.when, at, cfg)  # type: ignore[attr-defined]
         if not holds:
             trace(
                 f"Правило {name}: нужен интервал «{cond.when}», сейчас «{now}»",
                 f"Rule {name}: needs '{cond.when}', it is '{now}' now",
             )
             return False
-    if cond.prefixes and not any(caller_national.startswith(p) for p in cond.prefixes):
-        trace(
-            f"Правило {name}: номер {caller_national} не начинается с {', '.join(cond.prefixes)}",
-            f"Rule {name}: {caller_national} does not start with {', '.join(cond.prefixes)}",
-        )
-        return False
     trace(f"Сработало правило {name}", f"Rule {name} matched")
     return True
 
@@ -409,7 +419,7 @@ def _incoming(
     call: Call,
     number: NumberCfg,
     cfg: DomainCfg,
-    at: datetime,
+    at: _Moment,
     trace: _Trace,
     authorize: Authorize | None,
 ) -> Decision:
@@ -443,7 +453,7 @@ def _incoming(
 def _outgoing(
     call: Call,
     cfg: DomainCfg,
-    at: datetime,
+    at: _Moment,
     trace: _Trace,
     authorize: Authorize | None,
     depth: int = 0,
@@ -570,6 +580,8 @@ def _outgoing(
 def route(call: Call, cfg: DomainCfg, at: datetime, authorize: Authorize | None = None) -> Decision:
     """Decide where ``call`` goes in domain ``cfg`` at instant ``at`` (aware datetime)."""
     trace = _Trace()
+    day, minute = week.local_day_minute(at, cfg.timezone)
+    moment = _Moment(at, day, minute)
     if call.source == "trunk":
         try:
             called = to_e164(call.called)
@@ -583,16 +595,18 @@ def route(call: Call, cfg: DomainCfg, at: datetime, authorize: Authorize | None 
                 f"номер {called} не принадлежит домену",
                 f"{called} is not a number of this domain",
             )
-        return _incoming(call, number, cfg, at, trace, authorize)
+        return _incoming(call, number, cfg, moment, trace, authorize)
     if call.source == "inter_domain":
         target = cfg.user_by_extension(call.called)
         if target is not None:
             trace(f"Междоменный вызов на {call.called}", f"Inter-domain call to {call.called}")
-            return replace(_user_plan(target, cfg, at, trace, authorize), direction="inter_domain")
+            return replace(
+                _user_plan(target, cfg, moment, trace, authorize), direction="inter_domain"
+            )
         group = cfg.group_by_extension(call.called)
         if group is not None:
             return replace(_group_plan(group, cfg, trace), direction="inter_domain")
         return _refuse(
             trace, 404, f"внутренний номер {call.called} не существует", "no such extension"
         )
-    return _outgoing(call, cfg, at, trace, authorize)
+    return _outgoing(call, cfg, moment, trace, authorize)

@@ -207,3 +207,47 @@ def active_interval(intervals: dict[str, Any], at: datetime, tz: str) -> str:
     if _covers(intervals.get(WORKING), day, minute):
         return WORKING
     return NON_WORKING
+
+
+# --- compiled form, for the routing engine's hot path -------------------------------------
+
+_Day = tuple[tuple[int, int], ...]  # (start, end) minute ranges of one weekday
+
+
+class Compiled:
+    """A schedule parsed once into per-weekday minute ranges; ``at(day, minute)`` is then a
+    few integer comparisons instead of parsing "HH:MM" strings on every rule of every call."""
+
+    __slots__ = ("extras", "working")
+
+    def __init__(self, intervals: dict[str, Any]) -> None:
+        self.working = _by_day(intervals.get(WORKING))
+        self.extras: tuple[tuple[str, tuple[_Day, ...]], ...] = tuple(
+            (str(extra["name"]), _by_day(extra.get("intervals")))
+            for extra in intervals.get("extra") or []
+        )
+
+    def at(self, day: int, minute: int) -> str:
+        for name, days in self.extras:
+            for start, end in days[day]:
+                if start <= minute < end:
+                    return name
+        for start, end in self.working[day]:
+            if start <= minute < end:
+                return WORKING
+        return NON_WORKING
+
+
+def _by_day(ranges: Any) -> tuple[_Day, ...]:
+    days: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+    for day, start, end in ranges or []:
+        days[day].append((_minutes(start, "", is_end=False), _minutes(end, "", is_end=True)))
+    return tuple(tuple(d) for d in days)
+
+
+def local_day_minute(at: datetime, tz: str) -> tuple[int, int]:
+    """(weekday, minute of the day) of ``at`` in time zone ``tz``."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("an aware datetime is needed")
+    local = at.astimezone(ZoneInfo(tz))
+    return local.weekday(), local.hour * 60 + local.minute
