@@ -1,0 +1,3 @@
+from tests.sip.fixtures import agent_factory
+
+__all__ = ["agent_factory"]
