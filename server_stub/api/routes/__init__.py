@@ -13,6 +13,7 @@ from server_stub.api.routes import (
     pickup_groups,
     pool,
     routing,
+    sip,
     users,
     vip,
 )
@@ -32,4 +33,5 @@ MODULES = (
     pool,
     audit_log,
     events,
+    sip,
 )

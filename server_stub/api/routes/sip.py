@@ -1,0 +1,169 @@
+"""What the SIP edge (Kamailio) asks and tells the server, and the call records admins read.
+
+``/api/sip/*`` is for the edge only (shared secret header, see ``sip_auth``); user tokens get
+403. The snapshot of a domain is built on every route request (a few indexed queries per
+call; cache it per domain and drop it on the event bus when that cost matters).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import func, or_, select
+
+from server_stub.api.deps import DomainAdmin, SessionDep
+from server_stub.api.errors import ApiError, Text
+from server_stub.api.sip_auth import require_edge
+from server_stub.api.sip_cdr import as_dict, ingest, record_decision
+from server_stub.routing import engine
+from server_stub.routing.plan import Decision, Final
+from server_stub.store import snapshot
+from server_stub.store.models import Domain, User
+from server_stub.store.models_calls import Cdr
+
+router = APIRouter()
+edge = APIRouter(prefix="/sip", tags=["sip"], dependencies=[Depends(require_edge)])
+
+
+class CredentialsQuery(BaseModel):
+    domain: str = Field(max_length=253)
+    username: str = Field(max_length=320)
+
+
+@edge.post("/credentials", operation_id="sip_credentials")
+def credentials(body: CredentialsQuery, session: SessionDep) -> dict[str, str]:
+    """The digest secret for a SIP login: HA1 for "login", HA1B for "login@domain"."""
+    login, at, realm = body.username.partition("@")
+    if at and realm != body.domain:
+        raise _unknown()
+    user = session.execute(
+        select(User)
+        .join(Domain, Domain.id == User.domain_id)
+        .where(Domain.name == body.domain, User.login == login, User.active.is_(True))
+    ).scalar_one_or_none()
+    if user is None:
+        raise _unknown()
+    return {"ha1": user.sip_ha1b if at else user.sip_ha1}
+
+
+def _unknown() -> ApiError:
+    return ApiError(404, "unknown_sip_user", Text("Нет такого SIP-абонента", "No such SIP user"))
+
+
+class RouteRequest(BaseModel):
+    domain: str = Field(max_length=253)
+    caller_login: str = Field(max_length=128)
+    called: str = Field(max_length=128)
+    call_id: str = Field(max_length=255)
+    source: Literal["user", "trunk"] = "user"
+
+
+def _refusal(code: int, ru: str, en: str) -> Decision:
+    return Decision(refused=Final("reject", code, en), trace=((ru, en),))
+
+
+@edge.post("/route", operation_id="sip_route")
+def route(body: RouteRequest, session: SessionDep) -> dict[str, Any]:
+    """The ring plan for a new call; the CDR starts here (refusals are final here)."""
+    domain = session.execute(select(Domain).where(Domain.name == body.domain)).scalar_one_or_none()
+    if domain is None:
+        return _refusal(404, "неизвестный домен", "unknown domain").as_dict("en")
+    caller = session.execute(
+        select(User).where(User.domain_id == domain.id, User.login == body.caller_login)
+    ).scalar_one_or_none()
+    if body.source != "user":
+        decision = _refusal(
+            403, "вызовы с транка пока не принимаются", "calls from trunks are not accepted yet"
+        )
+        caller_label, group_id = body.caller_login, None
+    elif caller is None or not caller.active:
+        decision = _refusal(403, "звонящий не является пользователем домена", "unknown caller")
+        caller_label, group_id = body.caller_login, None
+    else:
+        cfg = snapshot.build(session, domain.id)
+        call = engine.Call(
+            caller=caller.extension, called=body.called, source="user", caller_user_id=caller.id
+        )
+        decision = engine.route(call, cfg, datetime.now(UTC))
+        group = cfg.group_by_extension(body.called.strip())
+        caller_label, group_id = caller.extension, group.id if group else None
+    record_decision(
+        session,
+        body.call_id,
+        domain,
+        caller,
+        caller_label,
+        body.called,
+        body.source,
+        decision,
+        group_id,
+    )
+    session.commit()
+    return decision.as_dict("en")
+
+
+class EventBatch(BaseModel):
+    events: list[dict[str, Any]] = Field(max_length=1000)
+
+
+@edge.post("/events", operation_id="sip_events")
+def events(body: EventBatch, session: SessionDep) -> dict[str, int]:
+    """Call events from the edge; replays are harmless (stored once per call_id + seq)."""
+    for event in body.events:
+        if not event.get("call_id") or not isinstance(event.get("seq"), int):
+            raise ApiError(
+                422,
+                "bad_event",
+                Text("У события нет call_id или seq", "An event lacks call_id or seq"),
+            )
+    stored, duplicates = ingest(session, body.events)
+    session.commit()
+    return {"stored": stored, "duplicates": duplicates}
+
+
+router.include_router(edge)
+
+
+@router.get("/cdrs", tags=["cdrs"], operation_id="list_cdrs")
+def list_cdrs(
+    principal: DomainAdmin,
+    session: SessionDep,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    direction: str | None = Query(default=None, max_length=32),
+    result: str | None = Query(default=None, max_length=16),
+    number: str | None = Query(default=None, max_length=64),
+    lang: Literal["ru", "en"] = "ru",
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> dict[str, Any]:
+    """The domain's calls, newest first; filters: period, direction, result, number."""
+    query = select(Cdr).where(Cdr.domain_id == principal.domain_id)
+    if date_from is not None:
+        query = query.where(Cdr.started_at >= _aware(date_from))
+    if date_to is not None:
+        query = query.where(Cdr.started_at < _aware(date_to))
+    if direction:
+        query = query.where(Cdr.direction == direction)
+    if result:
+        query = query.where(Cdr.result == result)
+    if number:
+        like = f"%{number.strip()}%"
+        query = query.where(or_(Cdr.caller.like(like), Cdr.called.like(like)))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(
+        query.order_by(Cdr.started_at.desc(), Cdr.id.desc()).offset(offset).limit(limit)
+    ).scalars()
+    return {
+        "items": [as_dict(c, lang) for c in rows],
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,202 @@
+"""Run Kamailio (the SIP edge) as an ordinary child process with the config from the repo.
+
+``Edge(cfg).start()`` renders ``kamailio.cfg.tpl`` and the KEMI script's settings into a run
+directory and starts ``kamailio -DD -E -f <cfg>``; ``stop()`` ends it. The run directory also
+holds the event spool (see ``pult_kemi.py``): it survives an edge restart, so events not yet
+acknowledged by the server are sent when either comes back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TEMPLATE = HERE / "kamailio.cfg.tpl"
+KEMI = HERE / "pult_kemi.py"
+MODULE_DIRS = ("/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/kamailio/modules")
+
+
+@dataclass
+class EdgeConfig:
+    server_url: str
+    token: str
+    run_dir: Path
+    address: str = "127.0.0.1"
+    port: int = 5060
+    trunk: str = ""  # "host:port" of the carrier gateway for EXTERNAL branches; "" = none
+    ban_after: int = 5  # failed digest attempts from one address before it is banned
+    ban_window_seconds: int = 300  # the failures are counted within this window
+    ban_seconds: int = 600
+    pike_unit_seconds: int = 2
+    pike_density: int = 300  # requests per unit from one address before it counts as flood
+    ha1_cache_seconds: int = 60
+    children: int = 4
+    debug: int = 2
+    http_timeout: float = 3.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, data_dir: Path) -> EdgeConfig:
+        from server_stub.api.sip_auth import edge_token
+
+        env = os.environ
+        return cls(
+            server_url=env.get("PULT_EDGE_SERVER_URL", "http://127.0.0.1:8080"),
+            token=edge_token(data_dir),
+            run_dir=Path(env.get("PULT_EDGE_RUN_DIR", str(data_dir / "edge"))),
+            address=env.get("PULT_SIP_ADDRESS", "127.0.0.1"),
+            port=int(env.get("PULT_SIP_PORT", "5060")),
+            trunk=env.get("PULT_SIP_TRUNK", ""),
+            ban_after=int(env.get("PULT_SIP_BAN_AFTER", "5")),
+            ban_seconds=int(env.get("PULT_SIP_BAN_SECONDS", "600")),
+        )
+
+
+def kamailio_binary() -> str | None:
+    return shutil.which("kamailio") or (
+        "/usr/sbin/kamailio" if Path("/usr/sbin/kamailio").exists() else None
+    )
+
+
+def module_dir() -> str:
+    for d in MODULE_DIRS:
+        if Path(d, "app_python3.so").exists():
+            return d + "/"
+    raise RuntimeError("Kamailio modules not found: install kamailio and kamailio-python3-modules")
+
+
+def render(cfg: EdgeConfig) -> Path:
+    """Write kamailio.cfg and edge.json into the run directory; the config's path."""
+    run = cfg.run_dir.resolve()
+    for sub in ("spool", "addnext"):
+        (run / sub).mkdir(parents=True, exist_ok=True)
+    secret_file = run / "auth.secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(16))
+    values = {
+        "DEBUG": str(cfg.debug),
+        "CHILDREN": str(cfg.children),
+        "ADDRESS": cfg.address,
+        "PORT": str(cfg.port),
+        "MPATH": module_dir(),
+        "RUNDIR": str(run),
+        "AUTH_SECRET": secret_file.read_text().strip(),
+        "HA1_CACHE": str(cfg.ha1_cache_seconds),
+        "BAN_WINDOW": str(cfg.ban_window_seconds),
+        "BAN_SECONDS": str(cfg.ban_seconds),
+        "PIKE_UNIT": str(cfg.pike_unit_seconds),
+        "PIKE_DENSITY": str(cfg.pike_density),
+        "KEMI": str(KEMI),
+    }
+    text = TEMPLATE.read_text()
+    for key, value in values.items():
+        text = text.replace(f"@@{key}@@", value)
+    cfg_path = run / "kamailio.cfg"
+    cfg_path.write_text(text)
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
+    settings |= {"spool_dir": str(run / "spool"), "addnext_dir": str(run / "addnext")}
+    edge_json = run / "edge.json"
+    edge_json.write_text(json.dumps(settings, indent=1))
+    edge_json.chmod(0o600)
+    return cfg_path
+
+
+class Edge:
+    """One Kamailio process; usable as a context manager."""
+
+    def __init__(self, cfg: EdgeConfig) -> None:
+        self.cfg = cfg
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.cfg.run_dir.resolve() / "kamailio.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.cfg.run_dir.resolve() / "kamailio.pid"
+
+    def start(self, wait: float = 15.0) -> None:
+        binary = kamailio_binary()
+        if binary is None:
+            raise RuntimeError("kamailio is not installed (apt-get install kamailio)")
+        cfg_path = render(self.cfg)
+        env = dict(os.environ, PULT_EDGE_CONFIG=str(cfg_path.parent / "edge.json"))
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [binary, "-DD", "-E", "-f", str(cfg_path), "-P", str(self.pid_file)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        log.close()
+        self._wait_ready(wait)
+
+    def _wait_ready(self, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"kamailio exited: see {self.log_path}\n{self.tail()}")
+            try:
+                with socket.create_connection((self.cfg.address, self.cfg.port), timeout=0.5):
+                    time.sleep(0.3)  # the SIP workers are forked right after the TCP listener
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"kamailio did not start in {wait} s\n{self.tail()}")
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+    def __enter__(self) -> Edge:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def stop_by_pid_file(run_dir: Path, timeout: float = 10.0) -> bool:
+    """Stop an edge started by another process (``python -m server_stub.sip stop``)."""
+    pid_file = run_dir.resolve() / "kamailio.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False

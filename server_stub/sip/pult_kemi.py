@@ -1,0 +1,528 @@
+"""Pult SIP edge logic, run by Kamailio's app_python3 (KEMI). Standard library only.
+
+Kamailio decides nothing here on its own: it authenticates against HA1s the server owns,
+asks the server for a ring plan for every new INVITE, executes that plan (stages one after
+another, branches of a stage in parallel, add-the-next branches appended on a 100 ms timer)
+and reports what happened to the server.
+
+Call events are written to a spool directory first and sent from a timer process, in order;
+a file is deleted only after the server acknowledged it. So a server that is down loses
+nothing: the events wait and are replayed when it is back, and the server stores each
+(call_id, seq) once. Per-call state lives in the shared-memory htable ``calls``.
+"""
+
+# mypy: ignore-errors
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import KSR  # provided by Kamailio
+
+with open(os.environ["PULT_EDGE_CONFIG"], encoding="utf-8") as _fh:
+    CFG = json.load(_fh)
+SERVER = CFG["server_url"].rstrip("/")
+TOKEN = CFG["token"]
+SPOOL = CFG["spool_dir"]
+ADDNEXT = CFG["addnext_dir"]
+TRUNK = CFG.get("trunk", "")  # "host:port" of the carrier gateway, "" = none
+BAN_AFTER = int(CFG.get("ban_after", 5))
+HTTP_TIMEOUT = float(CFG.get("http_timeout", 3.0))
+TOKEN_HEADER = "X-Pult-Edge-Token"
+BUSY_CODES = (486, 600)
+MEDIA_REFUSAL = (480, "Voicemail not available")
+
+
+class ServerError(Exception):
+    pass
+
+
+def _http(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        SERVER + path,
+        data=data,
+        method=method,
+        headers={TOKEN_HEADER: TOKEN, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
+            raw = resp.read()
+            return resp.status, (json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+    except (OSError, ValueError) as exc:
+        raise ServerError(str(exc)) from exc
+
+
+def _pv(name):
+    return KSR.pv.get(name)
+
+
+def _get(key):
+    return KSR.htable.sht_get("calls", key)
+
+
+def _set(key, value):
+    KSR.htable.sht_sets("calls", key, str(value))
+
+
+def _now():
+    return time.time()
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+def _event(call_id, kind, **fields):
+    """Spool one call event; the timer process sends it (see ksr_spool)."""
+    seq = KSR.htable.sht_inc("calls", call_id + "|seq")
+    if seq is None or int(seq) <= 0:  # no counter (a call this edge did not route): start one
+        KSR.htable.sht_seti("calls", call_id + "|seq", 1000)
+        seq = KSR.htable.sht_inc("calls", call_id + "|seq")
+    event = {"call_id": call_id, "seq": int(seq), "type": kind, "at": _now()}
+    parties = _get(call_id + "|parties")
+    if parties:
+        event.update(json.loads(parties))
+    event.update(fields)
+    name = f"{_now():.6f}-{uuid.uuid4().hex[:12]}.json"
+    tmp = os.path.join(SPOOL, "." + name)
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(event, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.rename(tmp, os.path.join(SPOOL, name))
+
+
+def _flush_spool():
+    try:
+        names = sorted(n for n in os.listdir(SPOOL) if n.endswith(".json") and n[0] != ".")
+    except OSError:
+        return
+    while names:
+        batch, names = names[:50], names[50:]
+        events = []
+        for n in batch:
+            try:
+                with open(os.path.join(SPOOL, n), encoding="utf-8") as fh:
+                    events.append(json.load(fh))
+            except (OSError, ValueError):
+                events.append(None)
+        try:
+            status, _ = _http("POST", "/api/sip/events", {"events": [e for e in events if e]})
+        except ServerError:
+            return
+        if status >= 500 or status in (401, 403):
+            KSR.err(f"pult: events not accepted now ({status}), kept in the spool\n")
+            return
+        if status >= 300:
+            # A batch the server can never take (malformed): set aside, not retried forever.
+            KSR.err(f"pult: events rejected ({status}), moved to spool/rejected\n")
+            os.makedirs(os.path.join(SPOOL, "rejected"), exist_ok=True)
+            for n in batch:
+                with contextlib.suppress(OSError):
+                    os.rename(os.path.join(SPOOL, n), os.path.join(SPOOL, "rejected", n))
+            continue
+        for n in batch:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(SPOOL, n))
+
+
+# --- authentication -----------------------------------------------------------------------
+
+
+def _ha1(realm, username):
+    """The HA1 (or HA1B for user@domain usernames) from the server, cached briefly."""
+    key = realm + "|" + username
+    cached = KSR.htable.sht_get("ha1", key)
+    if cached:
+        return cached
+    status, body = _http("POST", "/api/sip/credentials", {"domain": realm, "username": username})
+    if status == 200 and body and body.get("ha1"):
+        ha1 = body["ha1"]
+    elif status == 404:
+        # Unknown user: a digest nobody can match, so the answer equals a wrong password.
+        ha1 = hashlib.md5(("unknown:" + key).encode()).hexdigest() + "!"
+    else:
+        raise ServerError(f"credentials: {status}")
+    KSR.htable.sht_sets("ha1", key, ha1)
+    return ha1
+
+
+def _banned(src):
+    return KSR.htable.sht_get("ban", src) is not None
+
+
+def _auth_failed(src):
+    count = KSR.htable.sht_inc("authfail", src)
+    if count is None or int(count) <= 0:  # sht_inc fails on a missing item: start counting
+        KSR.htable.sht_seti("authfail", src, 1)
+        count = 1
+    if int(count) >= BAN_AFTER:
+        KSR.htable.sht_seti("ban", src, 1)
+        KSR.notice(f"pult: {src} banned after {int(count)} failed authentications\n")
+        return True
+    return False
+
+
+def _authenticate(realm):
+    """True when the request carries valid credentials for ``realm``; else it was answered."""
+    src = _pv("$si")
+    username = _pv("$au")
+    if not username:
+        KSR.auth.auth_challenge(realm, 0)
+        return False
+    try:
+        ha1 = _ha1(realm, username)
+    except ServerError as exc:
+        KSR.err(f"pult: no credentials from the server: {exc}\n")
+        KSR.sl.send_reply(503, "Server unavailable")
+        return False
+    same_user = "@" not in username  # HA1B logins carry the domain; check the user part below
+    rc = KSR.auth.pv_auth_check(realm, ha1, 1, 1 if same_user else 0)
+    if rc > 0 and not same_user:
+        owner = _pv("$tU") if KSR.is_REGISTER() else _pv("$fU")
+        if username.split("@", 1)[0] != owner:
+            rc = -8
+    if rc > 0:
+        return True
+    if rc in (-2, -3, -8) and _auth_failed(src):
+        KSR.sl.send_reply(403, "Forbidden: too many failed attempts")
+        return False
+    KSR.auth.auth_challenge(realm, 0)
+    return False
+
+
+# --- plan execution -----------------------------------------------------------------------
+
+
+def _branch_uri(branch):
+    if branch["kind"] == "external" and TRUNK:
+        number = branch["uri"].split(":", 1)[1].split("@", 1)[0]
+        return f"sip:{number}@{TRUNK}"
+    return branch["uri"]
+
+
+def _add_branches(branches):
+    """Put the registered contacts of ``branches`` into the destination set; their count."""
+    added = 0
+    for branch in branches:
+        if branch["kind"] == "sip_user":
+            if added == 0:
+                ok = KSR.registrar.lookup_uri("location", branch["uri"]) > 0
+            else:
+                ok = KSR.registrar.lookup_to_dset("location", branch["uri"]) > 0
+            added += 1 if ok else 0
+        elif branch["kind"] == "external" and TRUNK:
+            uri = _branch_uri(branch)
+            if added == 0:
+                KSR.pv.sets("$ru", uri)
+            else:
+                KSR.corex.append_branch_uri(uri)
+            added += 1
+    return added
+
+
+def _schedule_appends(call_id, stage_idx, branches):
+    tindex, tlabel = _pv("$T(id_index)"), _pv("$T(id_label)")
+    start = _now()
+    for branch in branches:
+        due = start + branch["delay_seconds"]
+        item = {
+            "call_id": call_id,
+            "stage": stage_idx,
+            "tindex": tindex,
+            "tlabel": tlabel,
+            "uri": branch["uri"],
+            "due": due,
+        }
+        name = f"{due:.3f}-{uuid.uuid4().hex[:8]}.json"
+        tmp = os.path.join(ADDNEXT, "." + name)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(item, fh)
+        os.rename(tmp, os.path.join(ADDNEXT, name))
+
+
+def _run_appends():
+    now = _now()
+    try:
+        names = sorted(n for n in os.listdir(ADDNEXT) if n[0] != ".")
+    except OSError:
+        return
+    for n in names:
+        if float(n.split("-", 1)[0]) > now:
+            break
+        path = os.path.join(ADDNEXT, n)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                item = json.load(fh)
+            os.unlink(path)
+        except (OSError, ValueError):
+            continue
+        cid = item["call_id"]
+        if _get(cid + "|answered") or _get(cid + "|stage") != str(item["stage"]):
+            continue
+        rc = KSR.tsilo.ts_append_to_uri(
+            int(item["tindex"]), int(item["tlabel"]), "location", item["uri"]
+        )
+        late = now - item["due"]
+        KSR.info(f"pult: add-next {item['uri']} to {cid}: {rc} (late {late:.3f} s)\n")
+
+
+def _clear_branches():
+    # tm clears the destination set after each relay, so a new stage starts with none;
+    # this only guards against leftovers from a stage whose lookups found nobody.
+    if hasattr(KSR, "clear_branches"):
+        KSR.clear_branches()
+
+
+def _start_stages(call_id, plan, idx):
+    """Relay the first stage from ``idx`` that has a reachable branch; False if none has."""
+    stages = plan["stages"]
+    while idx < len(stages):
+        stage = stages[idx]
+        now = [b for b in stage["branches"] if not b["delay_seconds"]]
+        later = sorted(
+            (b for b in stage["branches"] if b["delay_seconds"]), key=lambda b: b["delay_seconds"]
+        )
+        _clear_branches()
+        added = _add_branches(now)
+        while added == 0 and later:
+            # Nobody to ring at once: the first delayed member starts the stage early.
+            added = _add_branches([later.pop(0)])
+        if added:
+            _set(call_id + "|stage", idx)
+            timeout_ms = max(1, int(stage["timeout_seconds"])) * 1000
+            KSR.tm.t_set_fr(timeout_ms, timeout_ms)
+            KSR.tm.t_set_max_lifetime(timeout_ms, 0)
+            KSR.tm.t_on_failure("ksr_failure")
+            KSR.tm.t_on_reply("ksr_onreply")
+            KSR.tm.t_on_branch("ksr_branch")
+            if KSR.tm.t_relay() > 0:
+                if later:
+                    _schedule_appends(call_id, idx, later)
+                return True
+        idx += 1
+    return False
+
+
+def _apply_final(call_id, final, kind):
+    code, reason = int(final["sip_code"]), final["reason"] or "Unavailable"
+    if final["action"] != "reject":
+        # The media worker does not exist yet: voicemail/IVR/queue targets are refused.
+        code, reason = MEDIA_REFUSAL
+    KSR.tm.t_reply(code, reason)
+    _event(call_id, "end", code=code, reason=reason, result=kind)
+
+
+def _is_busy(stage):
+    """Every branch of the stage said busy (none timed out, the best answer is 486/600)."""
+    return (
+        int(_pv("$T_reply_code") or 0) in BUSY_CODES
+        and KSR.tm.t_any_timeout() < 0
+        and _get(_pv("$ci") + "|nonbusy|" + str(stage)) is None
+    )
+
+
+def _branch_label(call_id):
+    idx = _pv("$T_branch_idx")
+    label = _get(f"{call_id}|br|{idx}")
+    if label:
+        return label
+    user = _pv("$(ct{tobody.user})") if _pv("$ct") else None
+    domain = json.loads(_get(call_id + "|parties") or "{}").get("domain", "")
+    return f"sip:{user}@{domain}" if user else f"branch {idx}"
+
+
+# --- the routes Kamailio calls ------------------------------------------------------------
+
+
+class Edge:
+    def child_init(self, rank):
+        return 0
+
+    def ksr_onsend_route(self, msg):
+        return 1
+
+    def ksr_reply_route(self, msg):
+        return 1
+
+    def ksr_request_route(self, msg):
+        src = _pv("$si")
+        if _banned(src):
+            KSR.sl.send_reply(403, "Forbidden: too many failed attempts")
+            return 1
+        if KSR.pike.pike_check_req() < 0:
+            KSR.notice(f"pult: flood from {src}\n")
+            return 1
+        if KSR.maxfwd.process_maxfwd(10) < 0:
+            KSR.sl.send_reply(483, "Too Many Hops")
+            return 1
+        KSR.force_rport()
+        if KSR.is_OPTIONS() and not _pv("$rU"):
+            KSR.sl.send_reply(200, "OK")
+            return 1
+        if KSR.siputils.has_totag() > 0:
+            self._within_dialog(msg)
+            return 1
+        if KSR.is_CANCEL():
+            if KSR.tm.t_check_trans() > 0:
+                KSR.tm.t_relay()
+            return 1
+        if KSR.is_ACK():
+            if KSR.tm.t_check_trans() > 0:
+                KSR.tm.t_relay()
+            return 1
+        if KSR.tmx.t_precheck_trans() > 0:
+            KSR.tm.t_check_trans()
+            return 1
+        KSR.tm.t_check_trans()
+        KSR.hdr.remove("Route")
+        if KSR.is_REGISTER():
+            self._register()
+        elif KSR.is_INVITE():
+            self._invite()
+        else:
+            KSR.sl.send_reply(405, "Method Not Allowed")
+        return 1
+
+    def _register(self):
+        realm = _pv("$td")
+        if not _authenticate(realm):
+            return
+        if KSR.nathelper.nat_uac_test(19) > 0:
+            KSR.nathelper.fix_nated_register()
+        KSR.registrar.save("location", 0)
+
+    def _within_dialog(self, msg):
+        if KSR.rr.loose_route() > 0:
+            KSR.nathelper.handle_ruri_alias()
+            if KSR.is_BYE():
+                call_id = _pv("$ci")
+                if _get(call_id + "|ended") is None:
+                    _set(call_id + "|ended", 1)
+                    who = "caller" if _pv("$ft") == _get(call_id + "|ftag") else "callee"
+                    _event(call_id, "end", code=200, reason=f"{who} hung up")
+            elif KSR.is_INVITE():
+                KSR.rr.record_route()
+            KSR.tm.t_relay()
+            return
+        if KSR.is_ACK():
+            if KSR.tm.t_check_trans() > 0:
+                KSR.tm.t_relay()
+            return
+        KSR.sl.send_reply(404, "Not here")
+
+    def _invite(self):
+        realm = _pv("$fd")
+        if not _authenticate(realm):
+            return
+        KSR.auth.consume_credentials()
+        if KSR.nathelper.nat_uac_test(19) > 0:
+            KSR.nathelper.add_contact_alias()
+        if KSR.tm.t_newtran() < 0:
+            KSR.sl.send_reply(500, "Server Internal Error")
+            return
+        call_id = _pv("$ci")
+        caller = _pv("$fU")
+        called = _pv("$rU") or ""
+        parties = {"domain": realm, "caller": caller, "called": called, "source": "user"}
+        _set(call_id + "|parties", json.dumps(parties))
+        _set(call_id + "|ftag", _pv("$ft"))
+        KSR.htable.sht_seti("calls", call_id + "|seq", 0)
+        try:
+            status, plan = _http(
+                "POST",
+                "/api/sip/route",
+                {
+                    "domain": realm,
+                    "caller_login": caller,
+                    "called": called,
+                    "call_id": call_id,
+                    "source": "user",
+                },
+            )
+        except ServerError as exc:
+            status, plan = 0, None
+            KSR.err(f"pult: no ring plan: {exc}\n")
+        if status != 200 or not plan:
+            KSR.tm.t_reply(503, "Routing unavailable")
+            _event(call_id, "refused", code=503, reason="routing unavailable")
+            return
+        if not plan["accepted"]:
+            refused = plan["refused"]
+            KSR.tm.t_reply(int(refused["sip_code"]), refused["reason"] or "Forbidden")
+            return  # the server wrote the CDR when it refused
+        KSR.rr.record_route()
+        _set(call_id + "|plan", json.dumps(plan))
+        if not _start_stages(call_id, plan, 0):
+            _apply_final(call_id, plan["on_no_answer"], "missed")
+
+    def ksr_branch(self, msg, *_):
+        call_id = _pv("$ci")
+        parties = json.loads(_get(call_id + "|parties") or "{}")
+        user = _pv("$rU")
+        if user:
+            _set(
+                "{}|br|{}".format(call_id, _pv("$T_branch_idx")),
+                "sip:{}@{}".format(user, parties.get("domain", "")),
+            )
+        return 1
+
+    def ksr_onreply(self, msg, *_):
+        if not KSR.is_INVITE() and _pv("$rm") != "INVITE":
+            return 1
+        code = int(_pv("$rs") or 0)
+        call_id = _pv("$ci")
+        if KSR.nathelper.nat_uac_test(1) > 0:
+            KSR.nathelper.fix_nated_contact()
+        if 180 <= code < 190:
+            key = "{}|ring|{}|{}".format(call_id, _get(call_id + "|stage"), _pv("$T_branch_idx"))
+            if _get(key) is None:
+                _set(key, 1)
+                _event(call_id, "ringing", branch=_branch_label(call_id), code=code)
+        elif 200 <= code < 300:
+            if _get(call_id + "|answered") is None:
+                _set(call_id + "|answered", 1)
+                _event(call_id, "answer", branch=_branch_label(call_id), code=code)
+        elif code >= 300 and code not in BUSY_CODES:
+            _set("{}|nonbusy|{}".format(call_id, _get(call_id + "|stage")), 1)
+        return 1
+
+    def ksr_failure(self, msg, *_):
+        call_id = _pv("$ci")
+        if KSR.tm.t_is_canceled() > 0:
+            _event(call_id, "end", code=487, reason="cancelled by the caller", result="missed")
+            return 1
+        plan = json.loads(_get(call_id + "|plan") or "null")
+        if plan is None:
+            return 1
+        idx = int(_get(call_id + "|stage") or 0)
+        stage = plan["stages"][idx]
+        if stage.get("busy_stops") and _is_busy(idx):
+            _apply_final(call_id, plan["on_busy"], "busy")
+            return 1
+        if _start_stages(call_id, plan, idx + 1):
+            return 1
+        if int(_pv("$T_reply_code") or 0) in BUSY_CODES and _is_busy(idx):
+            _apply_final(call_id, plan["on_busy"], "busy")
+        else:
+            _apply_final(call_id, plan["on_no_answer"], "missed")
+        return 1
+
+    def ksr_timer(self, msg, *_):
+        _run_appends()
+        return 1
+
+    def ksr_spool(self, msg, *_):
+        _flush_spool()
+        return 1
+
+
+def mod_init():
+    return Edge()
