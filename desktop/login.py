@@ -1,0 +1,210 @@
+"""The login window: server address, ``login@domain``, password, "remember me".
+
+Signing in runs as an asyncio task on the qasync loop, so the window stays responsive while
+the server thinks (argon2 is deliberately slow) or while a dead address times out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from desktop.api.client import (
+    ApiError,
+    BadServerAddress,
+    PultClient,
+    ServerUnreachable,
+    normalise_server,
+)
+from desktop.common.credentials import CredentialStore, Remembered
+from desktop.qt import QtCore, QtGui, QtWidgets, Signal
+
+ClientFactory = Callable[[str], PultClient]
+
+DEFAULT_SERVER = "http://127.0.0.1:8080"
+
+
+class LoginWindow(QtWidgets.QWidget):
+    """Emits :attr:`logged_in` with a signed-in :class:`PultClient`."""
+
+    logged_in = Signal(object)
+
+    def __init__(
+        self,
+        *,
+        client_factory: ClientFactory,
+        store: CredentialStore,
+        server: str | None = None,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._client_factory = client_factory
+        self._store = store
+        self.pending: asyncio.Task[None] | None = None
+        self.notice = ""  # something to tell after signing in, e.g. "password not saved"
+        self.setObjectName("login-window")
+        self.setWindowTitle(self.tr("Пульт — вход"))
+
+        self.server_edit = QtWidgets.QLineEdit()
+        self.server_edit.setObjectName("server")
+        self.login_edit = QtWidgets.QLineEdit()
+        self.login_edit.setObjectName("login")
+        self.login_edit.setPlaceholderText(self.tr("логин@домен"))
+        self.password_edit = QtWidgets.QLineEdit()
+        self.password_edit.setObjectName("password")
+        self.password_edit.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        self.remember_box = QtWidgets.QCheckBox(self.tr("Запомнить меня"))
+        self.remember_box.setObjectName("remember")
+        self.keyring_note = QtWidgets.QLabel(
+            self.tr("Хранилище паролей системы недоступно: пароль не будет сохранён.")
+        )
+        self.keyring_note.setObjectName("keyring-note")
+        self.keyring_note.setWordWrap(True)
+        self.error_label = QtWidgets.QLabel()
+        self.error_label.setObjectName("error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setTextInteractionFlags(
+            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self.submit_button = QtWidgets.QPushButton(self.tr("Войти"))
+        self.submit_button.setObjectName("submit")
+        self.submit_button.setDefault(True)
+
+        title = QtWidgets.QLabel(self.tr("Пульт — вход"))
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        title.setFont(font)
+
+        form = QtWidgets.QFormLayout()
+        form.addRow(self.tr("Сервер"), self.server_edit)
+        form.addRow(self.tr("Логин"), self.login_edit)
+        form.addRow(self.tr("Пароль"), self.password_edit)
+        form.addRow("", self.remember_box)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addWidget(self.keyring_note)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.submit_button)
+        self.setMinimumWidth(420)
+
+        self.submit_button.clicked.connect(self.submit)
+        for edit in (self.server_edit, self.login_edit, self.password_edit):
+            edit.returnPressed.connect(self.submit)
+
+        self._fill(server)
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _fill(self, server: str | None) -> None:
+        can_store = self._store.available()
+        self.keyring_note.setVisible(not can_store)
+        self.remember_box.setEnabled(can_store)
+        remembered = self._store.load()
+        self.error_label.clear()
+        self.server_edit.setText(server or (remembered.server if remembered else DEFAULT_SERVER))
+        if remembered is not None and _same_server(remembered.server, self.server_edit.text()):
+            self.login_edit.setText(remembered.login)
+            self.password_edit.setText(remembered.password)
+            self.remember_box.setChecked(True)
+        else:
+            self.password_edit.clear()
+        (self.password_edit if self.login_edit.text() else self.login_edit).setFocus()
+
+    def reset(self) -> None:
+        """Back from a signed-out session: show what is remembered, drop a typed password."""
+        self._fill(self.server_edit.text())
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        for widget in (self.server_edit, self.login_edit, self.password_edit, self.remember_box):
+            widget.setEnabled(not busy)
+        self.remember_box.setEnabled(not busy and self._store.available())
+        self.submit_button.setEnabled(not busy)
+        self.submit_button.setText(self.tr("Вход…") if busy else self.tr("Войти"))
+        cursor = QtCore.Qt.CursorShape.BusyCursor if busy else QtCore.Qt.CursorShape.ArrowCursor
+        self.setCursor(QtGui.QCursor(cursor))
+
+    def show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+
+    # -- signing in --------------------------------------------------------------------------
+
+    def submit(self) -> None:
+        if self.pending is not None and not self.pending.done():
+            return
+        server_text = self.server_edit.text().strip()
+        login = self.login_edit.text().strip()
+        password = self.password_edit.text()
+        if not (server_text and login and password):
+            self.show_error(self.tr("Введите адрес сервера, логин и пароль"))
+            return
+        try:
+            server = normalise_server(server_text)
+        except BadServerAddress:
+            self.show_error(self.tr("Адрес сервера не похож на адрес: {0}").format(server_text))
+            self.server_edit.setFocus()
+            return
+        self.error_label.clear()
+        self._set_busy(True)
+        self.pending = asyncio.ensure_future(self._sign_in(server, login, password))
+
+    async def _sign_in(self, server: str, login: str, password: str) -> None:
+        client = self._client_factory(server)
+        try:
+            await client.login(login, password)
+        except (ApiError, ServerUnreachable) as exc:
+            await client.aclose()
+            self._set_busy(False)
+            self.show_error(self.describe(exc))
+            if isinstance(exc, ApiError) and exc.code == "bad_credentials":
+                self.password_edit.clear()
+                self.password_edit.setFocus()
+            return
+        except BaseException:
+            await client.aclose()
+            raise
+        self._remember(server, login, password)
+        self._set_busy(False)
+        self.password_edit.clear()
+        self.logged_in.emit(client)
+
+    def _remember(self, server: str, login: str, password: str) -> None:
+        self.notice = ""
+        if not self.remember_box.isChecked():
+            self._store.forget()
+        elif not self._store.save(Remembered(server, login, password)):
+            # Shown by the main window: this window is about to hide.
+            self.notice = self.tr("Не удалось сохранить пароль в хранилище системы.")
+
+    def describe(self, exc: ApiError | ServerUnreachable) -> str:
+        """What the person reads: the server's own words when it sent any."""
+        if isinstance(exc, ServerUnreachable):
+            return self.tr("Сервер {0} недоступен. Проверьте адрес и подключение к сети.").format(
+                exc.url
+            )
+        if exc.message:
+            lines = [exc.message, *(d.message for d in exc.details if d.message)]
+            return "\n".join(dict.fromkeys(lines))
+        if exc.code == "bad_credentials":
+            return self.tr("Неверный логин или пароль")
+        if exc.code == "locked_out":
+            return self.tr("Вход временно заблокирован из-за неудачных попыток")
+        if exc.code == "bad_response":
+            return self.tr("Сервер прислал непонятный ответ")
+        return self.tr("Сервер ответил ошибкой {0}").format(exc.status)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        # A sign-in finishing after the window is gone would touch deleted widgets.
+        if self.pending is not None and not self.pending.done():
+            self.pending.cancel()
+        super().closeEvent(event)
+
+
+def _same_server(a: str, b: str) -> bool:
+    try:
+        return normalise_server(a) == normalise_server(b)
+    except BadServerAddress:
+        return False
