@@ -7,6 +7,7 @@ come in later versions; each tab says what it will hold.
 from __future__ import annotations
 
 import asyncio
+import importlib
 
 from desktop.api.client import Principal, PultClient
 from desktop.common.i18n import tr
@@ -16,6 +17,12 @@ SOFTPHONE = "softphone"
 OPERATOR = "operator"
 SUPERVISOR = "supervisor"
 ADMIN = "admin"
+WORKSPACE_MODULES = {
+    SOFTPHONE: "desktop.softphone.workspace",
+    OPERATOR: "desktop.operator.workspace",
+    SUPERVISOR: "desktop.operator.supervisor_workspace",
+    ADMIN: "desktop.admin.workspace",
+}
 
 
 def workspaces_for(roles: list[str] | set[str]) -> list[str]:
@@ -92,7 +99,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setObjectName("workspaces")
         for key in workspaces_for(self.principal.roles):
-            self.tabs.addTab(self._placeholder(key), self._title(key))
+            self.tabs.addTab(self._workspace(key), self._title(key))
 
         central = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(central)
@@ -107,6 +114,23 @@ class MainWindow(QtWidgets.QMainWindow):
             SUPERVISOR: self.tr("Супервизор"),
             ADMIN: self.tr("Администрирование"),
         }[key]
+
+    def _workspace(self, key: str) -> QtWidgets.QWidget:
+        """The workspace's own widget when its module exists, else a page saying what is coming.
+
+        Each area owns ``desktop/<area>/workspace.py`` with ``create(client, parent)``, so the
+        areas plug in here without touching this window.
+        """
+        module_name = WORKSPACE_MODULES[key]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return self._placeholder(key)
+        widget: QtWidgets.QWidget = module.create(self.client, self)
+        widget.setObjectName(f"workspace-{key}")
+        return widget
 
     def _placeholder(self, key: str) -> QtWidgets.QWidget:
         text = {
