@@ -44,6 +44,16 @@ class Settings(BaseSettings):
 
     event_buffer_size: int = Field(default=10_000, ge=10)
 
+    # The SIP edge (Kamailio). The edge reads the same PULT_SIP_* variables when it starts
+    # (server_stub/sip/edge.py); clients learn the registrar from GET /api/auth/me.
+    edge_token: str = ""
+    sip_address: str = "127.0.0.1"
+    sip_port: int = 5060
+    sip_public_host: str = ""  # what phones dial when it differs from sip_address (NAT, DNS)
+
+    def sip_registrar(self) -> str:
+        return f"sip:{self.sip_public_host or self.sip_address}:{self.sip_port}"
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -86,6 +86,7 @@ class RefreshIn(BaseModel):
 class SipOut(BaseModel):
     sip_login: str
     sip_domain: str
+    registrar: str
     ha1: str
 
 
@@ -303,7 +304,7 @@ def logout(body: RefreshIn, request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/me", response_model=MeOut, operation_id="auth_me")
-def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
+def me(request: Request, principal: CurrentPrincipal, session: SessionDep) -> MeOut:
     """Who I am; a domain user also gets their own SIP digest secret to register the softphone."""
     out = MeOut(**describe(session, principal).model_dump())
     row = _own_row(session, principal)
@@ -312,7 +313,12 @@ def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
         domain = session.get(Domain, row.domain_id)
         assert domain is not None
         out.extension = row.extension
-        out.sip = SipOut(sip_login=row.login, sip_domain=domain.name, ha1=row.sip_ha1)
+        out.sip = SipOut(
+            sip_login=row.login,
+            sip_domain=domain.name,
+            ha1=row.sip_ha1,
+            registrar=request.app.state.settings.sip_registrar(),
+        )
     return out
 
 

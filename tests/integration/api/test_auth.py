@@ -292,7 +292,12 @@ def test_me_gives_a_user_their_extension_and_sip_secret(client: TestClient, db: 
     me = r.json()
     assert me["extension"] == w.a.user.extension and me["email"] == "user@example.org"
     expected = hashlib.md5(f"user:alpha.test:{PASSWORD}".encode()).hexdigest()
-    assert me["sip"] == {"sip_login": "user", "sip_domain": "alpha.test", "ha1": expected}
+    assert me["sip"] == {
+        "sip_login": "user",
+        "sip_domain": "alpha.test",
+        "ha1": expected,
+        "registrar": "sip:127.0.0.1:5060",
+    }
 
 
 def test_me_for_a_pool_admin_has_no_sip(client: TestClient, db: Session) -> None:
