@@ -13,6 +13,9 @@ install_all
 export PULT_DATA_DIR="${PULT_DATA_DIR:-$PULT_ROOT/data}"
 export PULT_HOST="${PULT_HOST:-127.0.0.1}"
 export PULT_PORT="${PULT_PORT:-8080}"
+# The SIP edge (Kamailio) and the server read the same variables: phones register here.
+export PULT_SIP_ADDRESS="${PULT_SIP_ADDRESS:-127.0.0.1}"
+export PULT_SIP_PORT="${PULT_SIP_PORT:-5060}"
 mkdir -p "$PULT_DATA_DIR"
 chmod 700 "$PULT_DATA_DIR"
 
@@ -48,7 +51,13 @@ if [ ! -f "$marker" ]; then
 fi
 
 server_pid=""
+edge_pid=""
 stop_server() {
+  if [ -n "$edge_pid" ] && kill -0 "$edge_pid" 2>/dev/null; then
+    kill -TERM "$edge_pid" 2>/dev/null || true
+    wait "$edge_pid" 2>/dev/null || true
+  fi
+  edge_pid=""
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
@@ -84,10 +93,22 @@ sleep 1
 # Another process on the port could have answered for a server that failed to bind.
 kill -0 "$server_pid" 2>/dev/null || { server_pid=""; die "the server stopped while starting"; }
 
+# The SIP edge asks this server where every call goes; without it the desktop cannot call.
+if port_busy "$PULT_SIP_ADDRESS" "$PULT_SIP_PORT"; then
+  warn "SIP port $PULT_SIP_PORT is busy: the SIP edge is not started (PULT_SIP_PORT=5070 ./run.sh)"
+else
+  say "starting the SIP edge (Kamailio) on $PULT_SIP_ADDRESS:$PULT_SIP_PORT"
+  PULT_EDGE_SERVER_URL="$url" python -m server_stub.sip start &
+  edge_pid=$!
+  sleep 2
+  kill -0 "$edge_pid" 2>/dev/null || { edge_pid=""; warn "the SIP edge stopped while starting (see above)"; }
+fi
+
 echo
 say "Pult server is running"
 echo "  API:            $url/api"
 echo "  OpenAPI (docs): $url/api/docs"
+echo "  SIP registrar:  sip:$PULT_SIP_ADDRESS:$PULT_SIP_PORT (UDP and TCP)"
 echo "  Data folder:    $PULT_DATA_DIR"
 if [ -f "$logins" ]; then
   echo
