@@ -3,6 +3,7 @@
 from server_stub.api.routes import (
     audit_log,
     auth,
+    billing,
     contacts,
     devices,
     domain,
@@ -34,4 +35,5 @@ MODULES = (
     audit_log,
     events,
     sip,
+    billing,
 )

@@ -341,20 +341,21 @@ def test_quote_in_dialog_and_in_check(
     domain.extra_user_monthly_kopecks = 30000
     domain.user_connection_kopecks = 5000
     db.commit()
-    monkeypatch.setattr(imports, "_today", lambda tz: date(2026, 11, 21))  # 10 of 30 days left
+    # 21 November: today's share of a monthly fee is 1/30 (fees are accrued per day)
+    monkeypatch.setattr(imports, "_today", lambda tz: date(2026, 11, 21))
     r = client.get("/api/quotes/users?count=2", headers=w.a.headers())
     assert r.status_code == 200
     assert r.json() == {
         "monthly_delta": "600.00",
         "connection_fee": "100.00",
-        "today_charge": "200.00",
+        "today_charge": "20.00",
     }
     # The check quotes only the valid rows (one of two here).
     body = upload(client, w, "check", csv_file([row("u1"), row("u2", password="x")])).json()
     assert body["quote"] == {
         "monthly_delta": "300.00",
         "connection_fee": "50.00",
-        "today_charge": "100.00",
+        "today_charge": "10.00",
     }
     bad = client.get("/api/quotes/users?count=0", headers=w.a.headers())
     assert bad.status_code == 422 and bad.json()["details"][0]["field"] == "count"
