@@ -1,0 +1,687 @@
+"""What the matrices know about each endpoint: who may call it, how, and what it records.
+
+One row per ``METHOD /path``. A new endpoint without a row fails every matrix (see
+``rule_for``): whoever adds an endpoint says here which roles may call it, gives a valid request
+body, and either expects an audit row or writes down why the endpoint changes nothing stored.
+
+Roles are the people of ``world.MatrixWorld.role_headers``; ``pool_in_domain`` is a pool
+supervisor who opened the domain ("open as admin"), which acts as the domain's admin but is no
+longer a pool-level session.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from server_stub.api.security import token_digest
+from server_stub.importing.contacts import CONTACT_COLUMNS
+from server_stub.importing.users import USER_COLUMNS
+from server_stub.store.models import PasswordReset
+from tests.factories import PASSWORD
+from tests.integration.matrix.discovery import Endpoint
+from tests.integration.matrix.world import MatrixWorld, Side, landline, mac, mobile
+
+ANON = "anonymous"
+USER = "user"
+OPERATOR = "operator"
+SUPERVISOR = "supervisor"
+ADMIN = "domain_admin"
+POOL_SUP = "pool_supervisor"
+POOL_SUB = "pool_subgroup_admin"
+POOL_IN_DOMAIN = "pool_in_domain"
+ALL_ROLES = (ANON, USER, OPERATOR, SUPERVISOR, ADMIN, POOL_SUP, POOL_SUB, POOL_IN_DOMAIN)
+# Who acts in the audit test: the strongest role that may call the endpoint.
+ACTOR_PREFERENCE = (ADMIN, SUPERVISOR, OPERATOR, USER, POOL_SUP, POOL_SUB, POOL_IN_DOMAIN, ANON)
+
+PUBLIC = frozenset(ALL_ROLES)
+SIGNED_IN = PUBLIC - {ANON}
+DOMAIN_ANYONE = frozenset({USER, OPERATOR, SUPERVISOR, ADMIN, POOL_IN_DOMAIN})
+DOMAIN_PEOPLE = DOMAIN_ANYONE - {POOL_IN_DOMAIN}  # a pool admin has no personal book
+DOMAIN_SUPERVISORS = frozenset({SUPERVISOR, ADMIN, POOL_IN_DOMAIN})
+DOMAIN_ADMINS = frozenset({ADMIN, POOL_IN_DOMAIN})
+POOL_ANY = frozenset({POOL_SUP, POOL_SUB})  # pool-level sessions only (not "opened a domain")
+POOL_SUPERVISOR_ONLY = frozenset({POOL_SUP})
+
+# Scopes: whose data an endpoint serves, hence who attacks it in test_isolation.
+DOMAIN = "domain"  # the caller's domain: attacked by another domain's admin
+PERSONAL = "personal"  # the caller's own book: also attacked by a colleague of the same domain
+POOL = "pool"  # the caller's pool: attacked by another pool's supervisor
+PUBLIC_SCOPE = "public"  # no tenant data (health, schema, sign-in)
+
+
+@dataclass
+class BodyCtx:
+    """What a body builder may use: the side whose objects the body names, and the app."""
+
+    side: Side
+    world: MatrixWorld
+    db: Session
+    client: TestClient
+    n: int  # unique per call: names, numbers
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart body (file upload) instead of JSON."""
+
+    files: dict[str, tuple[str, bytes, str]]
+
+
+Body = Any  # a JSON value or an Upload
+Builder = Callable[[BodyCtx], Body]
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    scope: str
+    body: Builder | None = None
+    # None: a successful call must write an audit row naming the caller. Text: why not.
+    audit_exempt: str | None = None
+    audit_action: str | None = None  # when the row must have this action
+    ok: frozenset[int] = frozenset({200, 201, 202, 204})
+    actor: str | None = None  # who acts in the audit test (default: ACTOR_PREFERENCE)
+    # Naming another domain's objects in the body must be refused (4xx). False where such a
+    # body is legitimate (simulating a call to another company's number).
+    cross_refs_refused: bool = True
+
+
+def rule(
+    roles: frozenset[str],
+    scope: str,
+    body: Builder | None = None,
+    *,
+    exempt: str | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    cross_refs_refused: bool = True,
+) -> Rule:
+    return Rule(
+        roles, scope, body, exempt, action, actor=actor, cross_refs_refused=cross_refs_refused
+    )
+
+
+# --- path parameters ------------------------------------------------------------------------
+
+# The path up to an integer parameter (parameters written "{}") -> the Side attribute it names.
+PARAM_KINDS = {
+    "/api/users/{}": "employee",
+    "/api/groups/{}": "group",
+    "/api/groups/{}/members/{}": "member",
+    "/api/pickup-groups/{}": "pickup",
+    "/api/numbers/{}": "number",
+    "/api/schedules/{}": "schedule",
+    "/api/vip-numbers/{}": "vip",
+    "/api/contact-groups/{}": "contact_group",
+    "/api/contacts/{}": "contact",
+    "/api/me/contact-groups/{}": "personal_group",
+    "/api/me/contacts/{}": "personal_contact",
+    "/api/devices/{}": "device",
+    "/api/routing-rules/{}": "rule",
+    "/api/number-filters/{}": "number_filter",
+    "/api/forwarding-contacts/{}": "forwarding",
+    "/api/pool/subgroups/{}": "subgroup",
+    "/api/pool/domains/{}": "domain",
+    "/api/pool/admins/{}": "pool_admin",
+}
+
+
+def param_prefixes(path: str) -> list[tuple[str, str]]:
+    """[(parameter name, normalised path up to it)] for every ``{param}`` of ``path``."""
+    out: list[tuple[str, str]] = []
+    normalised = ""
+    for part in path.split("/")[1:]:
+        if part.startswith("{") and part.endswith("}"):
+            normalised += "/{}"
+            out.append((part[1:-1].split(":")[0], normalised))
+        else:
+            normalised += "/" + part
+    return out
+
+
+def url_for(endpoint: Endpoint, side: Side) -> str:
+    """The endpoint's URL with every integer parameter naming ``side``'s object of that kind."""
+    url = endpoint.path
+    for name, prefix in param_prefixes(endpoint.path):
+        kind = PARAM_KINDS.get(prefix)
+        assert kind is not None, (
+            f"{endpoint}: add the kind of object '{{{name}}}' names to PARAM_KINDS "
+            f"(key {prefix!r}) in tests/integration/matrix/table.py"
+        )
+        url = url.replace("{" + name + "}", str(getattr(side, kind).id), 1)
+    return url
+
+
+# --- bodies -----------------------------------------------------------------------------------
+
+
+def _refresh_token(c: BodyCtx) -> str:
+    r = c.client.post("/api/auth/login", json={"login": c.side.full_login(), "password": PASSWORD})
+    assert r.status_code == 200, f"login for a refresh token failed: {r.status_code} {r.text}"
+    return str(r.json()["refresh_token"])
+
+
+def _reset_token(c: BodyCtx) -> str:
+    raw = f"matrix-reset-{c.n}-{c.side.admin.id}"
+    from datetime import UTC, datetime, timedelta
+
+    c.db.add(
+        PasswordReset(
+            user_id=c.side.admin.id,
+            token_hash=token_digest(raw),
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+    )
+    c.db.commit()
+    return raw
+
+
+def _csv(titles: list[str], row: list[str]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(titles)
+    writer.writerow(row)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _user_file(c: BodyCtx) -> Upload:
+    values = {
+        "login": f"imp{c.n}",
+        "password": PASSWORD,
+        "display_name": f"Импорт {c.n}",
+        "email": f"imp{c.n}@example.com",
+        # A group name, not a reference: the import creates the groups a file names.
+        "groups": f"Импорт-группа {c.n}",
+    }
+    row = [values.get(col.key, "") for col in USER_COLUMNS]
+    data = _csv([col.title for col in USER_COLUMNS], row)
+    return Upload({"file": ("users.csv", data, "text/csv")})
+
+
+def _contact_file(c: BodyCtx) -> Upload:
+    values = {"name": f"Импорт-контакт {c.n}", "work_phone": landline(c.n)}
+    row = [values.get(col.key, "") for col in CONTACT_COLUMNS]
+    data = _csv([col.title for col in CONTACT_COLUMNS], row)
+    return Upload({"file": ("contacts.csv", data, "text/csv")})
+
+
+def _contact(c: BodyCtx, group_id: int) -> dict[str, Any]:
+    return {
+        "name": f"Контакт {c.n}",
+        "group_id": group_id,
+        "phones": [{"kind": "work", "number": landline(c.n)}],
+    }
+
+
+NEW_PASSWORD = "Changed-pass9"
+
+# --- the table ------------------------------------------------------------------------------
+
+NO_CHANGE = "reads or checks only; stores nothing"
+
+RULES: dict[str, Rule] = {
+    # Framework pages and health: public, no tenant data.
+    "GET /api/health": rule(PUBLIC, PUBLIC_SCOPE),
+    "GET /api/openapi.json": rule(PUBLIC, PUBLIC_SCOPE),
+    "GET /api/docs": rule(PUBLIC, PUBLIC_SCOPE),
+    "GET /docs/oauth2-redirect": rule(PUBLIC, PUBLIC_SCOPE),
+    # --- sign-in -----------------------------------------------------------------------------
+    "POST /api/auth/login": rule(
+        PUBLIC,
+        PUBLIC_SCOPE,
+        lambda c: {"login": c.side.full_login(), "password": PASSWORD},
+        action="login",
+        actor=ANON,
+    ),
+    "POST /api/auth/refresh": rule(
+        PUBLIC,
+        PUBLIC_SCOPE,
+        lambda c: {"refresh_token": _refresh_token(c)},
+        exempt="trades a token for a new pair; no configuration changes",
+        actor=ANON,
+    ),
+    # The refresh token in the body is the credential, so no access token is needed.
+    "POST /api/auth/logout": rule(
+        PUBLIC,
+        PUBLIC_SCOPE,
+        lambda c: {"refresh_token": _refresh_token(c)},
+        action="logout",
+        actor=ANON,
+    ),
+    "POST /api/auth/recover": rule(
+        PUBLIC,
+        PUBLIC_SCOPE,
+        lambda c: {"domain": c.side.domain.name, "login": c.side.admin.login},
+        actor=ANON,
+    ),
+    "POST /api/auth/reset": rule(
+        PUBLIC,
+        PUBLIC_SCOPE,
+        lambda c: {"token": _reset_token(c), "new_password": NEW_PASSWORD},
+        actor=ANON,
+    ),
+    "GET /api/auth/me": rule(SIGNED_IN, PUBLIC_SCOPE),
+    "POST /api/auth/password": rule(
+        SIGNED_IN,
+        PUBLIC_SCOPE,
+        lambda c: {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    ),
+    "POST /api/auth/open-domain": rule(
+        POOL_ANY, POOL, lambda c: {"domain_id": c.side.domain.id}, actor=POOL_SUP
+    ),
+    # --- domain settings ---------------------------------------------------------------------
+    "GET /api/domain": rule(DOMAIN_ANYONE, DOMAIN),
+    "PATCH /api/domain": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {
+            "timezone": "Asia/Yekaterinburg",
+            "default_outgoing_number_id": c.side.number.id,
+        },
+    ),
+    # --- users -------------------------------------------------------------------------------
+    "GET /api/users": rule(DOMAIN_ANYONE, DOMAIN),
+    "GET /api/users/next-extension": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/users/{user_id}": rule(DOMAIN_ANYONE, DOMAIN),
+    "GET /api/users/{user_id}/delete-check": rule(DOMAIN_ADMINS, DOMAIN),
+    "POST /api/users": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {
+            "login": f"mx{c.n}",
+            "password": PASSWORD,
+            "display_name": f"Матрица {c.n}",
+            "pickup_group_id": c.side.pickup.id,
+            "outgoing_number_id": c.side.number.id,
+            "group_ids": [c.side.group.id],
+        },
+    ),
+    "PATCH /api/users/{user_id}": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"position": f"Должность {c.n}", "pickup_group_id": c.side.pickup.id},
+    ),
+    "DELETE /api/users/{user_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "POST /api/users/bulk": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {
+            "user_ids": [c.side.employee.id],
+            "action": "add_to_group",
+            "group_id": c.side.group.id,
+        },
+    ),
+    # --- call groups -------------------------------------------------------------------------
+    "GET /api/groups": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "GET /api/groups/{obj_id}": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "POST /api/groups": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"name": f"Группа {c.n}", "members": [{"user_id": c.side.employee.id}]},
+    ),
+    "PATCH /api/groups/{obj_id}": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"greeting_text": f"Приветствие {c.n}"}
+    ),
+    "DELETE /api/groups/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "PUT /api/groups/{group_id}/members": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: [{"user_id": c.side.member.id, "priority": 5}, {"user_id": c.side.employee.id}],
+    ),
+    "POST /api/groups/{group_id}/members": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: [{"user_id": c.side.employee.id, "priority": 20}]
+    ),
+    "PATCH /api/groups/{group_id}/members/{user_id}": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"priority": 7}
+    ),
+    "DELETE /api/groups/{group_id}/members/{user_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    # --- pickup groups -----------------------------------------------------------------------
+    "GET /api/pickup-groups": rule(DOMAIN_ANYONE, DOMAIN),
+    "GET /api/pickup-groups/{obj_id}": rule(DOMAIN_ANYONE, DOMAIN),
+    "POST /api/pickup-groups": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"name": f"Подхват {c.n}", "user_ids": [c.side.member.id]},
+    ),
+    "PATCH /api/pickup-groups/{obj_id}": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"name": f"Подхват {c.n}"}
+    ),
+    "DELETE /api/pickup-groups/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "PUT /api/pickup-groups/{group_id}/members": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"user_ids": [c.side.member.id, c.side.employee.id]}
+    ),
+    # --- numbers and schedules ---------------------------------------------------------------
+    "GET /api/numbers": rule(DOMAIN_ANYONE, DOMAIN),
+    "GET /api/numbers/{obj_id}": rule(DOMAIN_ANYONE, DOMAIN),
+    "POST /api/numbers": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {
+            "e164": landline(c.n),
+            "name": f"Линия {c.n}",
+            "schedule_id": c.side.schedule.id,
+        },
+    ),
+    "PATCH /api/numbers/{obj_id}": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"name": f"Линия {c.n}", "schedule_id": c.side.schedule.id},
+    ),
+    "DELETE /api/numbers/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/schedules": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/schedules/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "POST /api/schedules": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {
+            "name": f"График {c.n}",
+            "intervals": {"working": [[d, "09:00", "18:00"] for d in range(5)], "extra": []},
+        },
+    ),
+    "PATCH /api/schedules/{obj_id}": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"name": f"График {c.n}"}
+    ),
+    "DELETE /api/schedules/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/vip-numbers": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "GET /api/vip-numbers/{obj_id}": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "POST /api/vip-numbers": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"e164": mobile(c.n), "priority": 3}
+    ),
+    "PATCH /api/vip-numbers/{obj_id}": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"comment": f"VIP {c.n}"}
+    ),
+    "DELETE /api/vip-numbers/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    # --- address books -----------------------------------------------------------------------
+    "GET /api/directory/search": rule(DOMAIN_ANYONE, DOMAIN),
+    "GET /api/contact-groups": rule(DOMAIN_ANYONE, DOMAIN),
+    "GET /api/contact-groups/{obj_id}": rule(DOMAIN_ANYONE, DOMAIN),
+    "POST /api/contact-groups": rule(DOMAIN_ADMINS, DOMAIN, lambda c: {"name": f"Книга {c.n}"}),
+    "PATCH /api/contact-groups/{obj_id}": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"name": f"Книга {c.n}"}
+    ),
+    "DELETE /api/contact-groups/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/contacts": rule(DOMAIN_ANYONE, DOMAIN),
+    "GET /api/contacts/{contact_id}": rule(DOMAIN_ANYONE, DOMAIN),
+    "POST /api/contacts": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: _contact(c, c.side.contact_group.id)
+    ),
+    "PATCH /api/contacts/{contact_id}": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"position": f"Должность {c.n}", "group_id": c.side.contact_group.id},
+    ),
+    "DELETE /api/contacts/{contact_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "POST /api/contacts/delete": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"ids": [c.side.contact.id]}
+    ),
+    "POST /api/contacts/move": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"ids": [c.side.contact.id], "group_id": None},
+    ),
+    "GET /api/me/contact-groups": rule(DOMAIN_PEOPLE, PERSONAL),
+    "GET /api/me/contact-groups/{obj_id}": rule(DOMAIN_PEOPLE, PERSONAL),
+    "POST /api/me/contact-groups": rule(
+        DOMAIN_PEOPLE, PERSONAL, lambda c: {"name": f"Моя книга {c.n}"}
+    ),
+    "PATCH /api/me/contact-groups/{obj_id}": rule(
+        DOMAIN_PEOPLE, PERSONAL, lambda c: {"name": f"Моя книга {c.n}"}
+    ),
+    "DELETE /api/me/contact-groups/{obj_id}": rule(DOMAIN_PEOPLE, PERSONAL),
+    "GET /api/me/contacts": rule(DOMAIN_PEOPLE, PERSONAL),
+    "GET /api/me/contacts/{contact_id}": rule(DOMAIN_PEOPLE, PERSONAL),
+    "POST /api/me/contacts": rule(
+        DOMAIN_PEOPLE, PERSONAL, lambda c: _contact(c, c.side.personal_group.id)
+    ),
+    "PATCH /api/me/contacts/{contact_id}": rule(
+        DOMAIN_PEOPLE,
+        PERSONAL,
+        lambda c: {"position": f"Должность {c.n}", "group_id": c.side.personal_group.id},
+    ),
+    "DELETE /api/me/contacts/{contact_id}": rule(DOMAIN_PEOPLE, PERSONAL),
+    "POST /api/me/contacts/delete": rule(
+        DOMAIN_PEOPLE, PERSONAL, lambda c: {"ids": [c.side.personal_contact.id]}
+    ),
+    "POST /api/me/contacts/move": rule(
+        DOMAIN_PEOPLE,
+        PERSONAL,
+        lambda c: {"ids": [c.side.personal_contact.id], "group_id": None},
+    ),
+    # --- routing: rules, black/white lists, forwarding schemes, simulation --------------------
+    "GET /api/routing-rules": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/routing-rules/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "POST /api/routing-rules": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {
+            "number_id": c.side.number.id,
+            "name": f"Правило {c.n}",
+            "schedule_id": c.side.schedule.id,
+            "schedule_when": "working",
+            "target": "user",
+            "target_ref": c.side.employee.id,
+        },
+    ),
+    "PATCH /api/routing-rules/{obj_id}": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"name": f"Правило {c.n}", "target": "group", "target_ref": c.side.group.id},
+    ),
+    "DELETE /api/routing-rules/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "PUT /api/numbers/{number_id}/rules/order": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"rule_ids": [c.side.rule.id]}
+    ),
+    "POST /api/numbers/{number_id}/rules/copy": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"to_number_id": c.side.spare_number.id}
+    ),
+    "GET /api/number-filters": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/number-filters/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "POST /api/number-filters": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"number_id": c.side.number.id, "e164": mobile(c.n)}
+    ),
+    "PATCH /api/number-filters/{obj_id}": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"comment": f"Фильтр {c.n}"}
+    ),
+    "DELETE /api/number-filters/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "PUT /api/numbers/{number_id}/list-mode": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"mode": "black"}
+    ),
+    # A person edits their own forwarding scheme; an admin edits anyone's in the domain.
+    "GET /api/forwarding-contacts": rule(DOMAIN_ANYONE, PERSONAL),
+    "GET /api/forwarding-contacts/{obj_id}": rule(DOMAIN_ANYONE, PERSONAL),
+    "POST /api/forwarding-contacts": rule(
+        DOMAIN_ANYONE,
+        PERSONAL,
+        lambda c: {
+            "user_id": c.side.employee.id,
+            "number": mobile(c.n),
+            "schedule_id": c.side.schedule.id,
+        },
+    ),
+    "PATCH /api/forwarding-contacts/{obj_id}": rule(
+        DOMAIN_ANYONE, PERSONAL, lambda c: {"ring_seconds": 30, "schedule_id": c.side.schedule.id}
+    ),
+    "DELETE /api/forwarding-contacts/{obj_id}": rule(DOMAIN_ANYONE, PERSONAL),
+    "PUT /api/users/{user_id}/forwarding/sip": rule(
+        DOMAIN_ANYONE, PERSONAL, lambda c: {"priority": 5, "schedule_id": c.side.schedule.id}
+    ),
+    "POST /api/routing/simulate": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"caller": mobile(c.n), "called": c.side.number.e164, "source": "trunk"},
+        exempt="a dry run of the routing engine; stores nothing",
+        # Dialling another company's number is an ordinary outgoing call.
+        cross_refs_refused=False,
+    ),
+    # --- devices -----------------------------------------------------------------------------
+    "GET /api/devices": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/devices/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "POST /api/devices": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"mac": mac(c.n), "serial": f"MX-SN-{c.n}", "user_id": c.side.employee.id},
+    ),
+    "PATCH /api/devices/{obj_id}": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"model": f"Yealink T{c.n % 100}", "user_id": c.side.member.id},
+    ),
+    "DELETE /api/devices/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    # --- imports and quotes ------------------------------------------------------------------
+    "GET /api/import/users/template": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/import/contacts/template": rule(DOMAIN_ADMINS, DOMAIN),
+    "POST /api/import/users/check": rule(DOMAIN_ADMINS, DOMAIN, _user_file, exempt=NO_CHANGE),
+    "POST /api/import/users/create": rule(DOMAIN_ADMINS, DOMAIN, _user_file),
+    "POST /api/import/contacts/check": rule(DOMAIN_ADMINS, DOMAIN, _contact_file, exempt=NO_CHANGE),
+    "POST /api/import/contacts/create": rule(DOMAIN_ADMINS, DOMAIN, _contact_file),
+    "GET /api/quotes/users": rule(DOMAIN_ADMINS, DOMAIN),
+    # --- billing (the domain admin's reads; changes are not classified yet) -------------------
+    "GET /api/billing/account": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/billing/charges": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/billing/payments": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/billing/services": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/billing/quotes/operators": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/billing/quotes/users": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/billing/dashboard": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/billing/storage": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/billing/sms": rule(DOMAIN_ADMINS, DOMAIN),
+    # --- history -----------------------------------------------------------------------------
+    "GET /api/audit": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/audit/export": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/pool/audit": rule(POOL_ANY, POOL),
+    "GET /api/pool/audit/export": rule(POOL_ANY, POOL),
+    # --- pool cabinet ------------------------------------------------------------------------
+    "GET /api/pool": rule(POOL_ANY, POOL),
+    "GET /api/pool/me": rule(POOL_ANY, POOL),
+    "PATCH /api/pool/me": rule(
+        POOL_ANY, POOL, lambda c: {"display_name": f"Супервизор пула {c.n}"}
+    ),
+    "GET /api/pool/subgroups": rule(POOL_SUPERVISOR_ONLY, POOL),
+    "POST /api/pool/subgroups": rule(
+        POOL_SUPERVISOR_ONLY, POOL, lambda c: {"name": f"Подгруппа {c.n}"}
+    ),
+    "PATCH /api/pool/subgroups/{subgroup_id}": rule(
+        POOL_SUPERVISOR_ONLY, POOL, lambda c: {"name": f"Подгруппа {c.n}"}
+    ),
+    "DELETE /api/pool/subgroups/{subgroup_id}": rule(POOL_SUPERVISOR_ONLY, POOL),
+    "POST /api/pool/domains/move": rule(
+        POOL_SUPERVISOR_ONLY,
+        POOL,
+        lambda c: (
+            {"domain_ids": [c.world.spare_domain.id], "new_subgroup_name": f"Перенос {c.n}"}
+            if c.side.domain.pool_id == c.world.spare_domain.pool_id
+            else {"domain_ids": [c.side.domain.id], "subgroup_id": c.side.subgroup.id}
+        ),
+    ),
+    "GET /api/pool/domains": rule(POOL_ANY, POOL),
+    "GET /api/pool/domains/{domain_id}": rule(POOL_ANY, POOL),
+    "PATCH /api/pool/domains/{domain_id}": rule(
+        POOL_ANY, POOL, lambda c: {"display_name": f"Домен {c.n}"}, actor=POOL_SUP
+    ),
+    "GET /api/pool/admins": rule(POOL_SUPERVISOR_ONLY, POOL),
+    "GET /api/pool/admins/{admin_id}": rule(POOL_SUPERVISOR_ONLY, POOL),
+    "POST /api/pool/admins": rule(
+        POOL_SUPERVISOR_ONLY,
+        POOL,
+        lambda c: {
+            "display_name": f"Администратор {c.n}",
+            "email": f"pa{c.n}@example.com",
+            "password": PASSWORD,
+            "login": f"pa{c.n}",
+            "role": "subgroup_admin",
+            "allowed_subgroup_ids": [c.side.subgroup.id],
+        },
+    ),
+    "PATCH /api/pool/admins/{admin_id}": rule(
+        POOL_SUPERVISOR_ONLY,
+        POOL,
+        lambda c: {
+            "display_name": f"Администратор {c.n}",
+            "allowed_subgroup_ids": [c.side.subgroup.id],
+        },
+    ),
+    "DELETE /api/pool/admins/{admin_id}": rule(POOL_SUPERVISOR_ONLY, POOL),
+}
+
+# Endpoints a plain user or an operator may change: their own session, their own address book
+# and their own forwarding scheme (the endpoint refuses someone else's).
+SELF_SERVICE_PREFIXES = (
+    "/api/auth/",
+    "/api/me/",
+    "/api/forwarding-contacts",
+    "/api/users/{user_id}/forwarding/",
+)
+# Anonymous callers reach only these (sign-in, password recovery, health and the schema).
+ANONYMOUS_ALLOWED = frozenset(
+    {
+        "GET /api/health",
+        "GET /api/openapi.json",
+        "GET /api/docs",
+        "GET /docs/oauth2-redirect",
+        "POST /api/auth/login",
+        "POST /api/auth/refresh",
+        "POST /api/auth/logout",  # the refresh token in the body is the credential
+        "POST /api/auth/recover",
+        "POST /api/auth/reset",
+    }
+)
+# WebSocket endpoints and where they are checked (they are not in the HTTP table).
+WEBSOCKETS = {"/api/events": "test_isolation.test_event_stream_never_carries_another_domain"}
+
+
+def rule_for(endpoint: Endpoint) -> Rule:
+    found = RULES.get(endpoint.key)
+    assert found is not None, (
+        f"{endpoint} is not in the matrix: add a row to RULES in "
+        "tests/integration/matrix/table.py (roles, scope, a valid body, audit expectation)"
+    )
+    return found
+
+
+def body_for(endpoint: Endpoint, found: Rule, ctx: BodyCtx) -> Body:
+    if not endpoint.has_body:
+        return None
+    assert found.body is not None, f"add a body for {endpoint} to RULES in matrix/table.py"
+    return found.body(ctx)
+
+
+def actor_of(found: Rule) -> str:
+    if found.actor is not None:
+        return found.actor
+    return next(r for r in ACTOR_PREFERENCE if r in found.roles)
+
+
+@dataclass
+class Sent:
+    status_code: int
+    text: str
+    request: str = field(default="")
+
+
+def send(
+    client: TestClient,
+    endpoint: Endpoint,
+    url: str,
+    headers: dict[str, str],
+    body: Body,
+    who: str,
+) -> Sent:
+    """Call and describe the exact request, for the failure message."""
+    kwargs: dict[str, Any] = {"headers": headers}
+    if isinstance(body, Upload):
+        kwargs["files"] = body.files
+        shown = f"<upload {next(iter(body.files.values()))[0]}>"
+    elif body is not None:
+        kwargs["json"] = body
+        shown = repr(body)
+    else:
+        shown = ""
+    r = client.request(endpoint.method, url, **kwargs)
+    return Sent(r.status_code, r.text, f"{endpoint.method} {url} {shown} as {who}")
