@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic_core import PydanticCustomError
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -141,6 +142,29 @@ def install(app: FastAPI) -> None:
             problems,
         )
         return JSONResponse(err.body(language(request)), status_code=422)
+
+    def _out_of_range(request: Request) -> JSONResponse:
+        # An id past the column's integer range (SQLite: OverflowError while binding;
+        # PostgreSQL: "integer out of range") names no object: that is "not found", not a 500.
+        err = ApiError(
+            404,
+            "not_found",
+            Text(
+                "Объект не найден (идентификатор вне допустимого диапазона)",
+                "Not found (the identifier is out of range)",
+            ),
+        )
+        return JSONResponse(err.body(language(request)), status_code=404)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        return _out_of_range(request)
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> JSONResponse:
+        if isinstance(exc, DataError) or isinstance(exc.orig, OverflowError):
+            return _out_of_range(request)
+        raise exc
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

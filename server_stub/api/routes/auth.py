@@ -42,7 +42,7 @@ from server_stub.api.deps import (
     SessionDep,
     client_address,
 )
-from server_stub.api.errors import ApiError, FieldProblem, Text, field_error, language
+from server_stub.api.errors import ApiError, FieldProblem, Text, field_error, forbidden, language
 from server_stub.api.security import (
     hash_password,
     new_opaque_token,
@@ -536,6 +536,10 @@ def open_domain(
     The supervisor may open every domain of the pool, a sub-group admin only the domains of
     its allowed sub-groups (403 for the others it can see); another pool's domain is 404.
     """
+    if caller.domain_id is not None:
+        # A domain session never reaches back into the pool cabinet (spec 01 §6.1), and
+        # opening a domain is a pool-cabinet action: sign in to the pool again for that.
+        raise forbidden()
     settings, key, address = _settings(request), _key(request), client_address(request)
     domain = session.get(Domain, body.domain_id)
     if domain is None or domain.pool_id != caller.pool_id:

@@ -429,9 +429,11 @@ class ContactUpdate(BaseModel):
 
 
 def _may_edit_user(ctx: Ctx, user_id: int) -> User:
+    """An admin edits anyone's scheme; a user only their own — a colleague's is "not found",
+    as a scheme the caller may not touch must not even be confirmed to exist."""
+    if not ctx.principal.has(ADMIN) and user_id != ctx.principal.user_id:
+        raise not_found("user")
     user: User = _own(ctx, User, user_id, "user_id")
-    if not ctx.principal.has(ADMIN) and user.id != ctx.principal.user_id:
-        raise field_error("user_id", "можно менять только свою схему", "only your own scheme")
     return user
 
 
