@@ -12,7 +12,7 @@ from server_stub.api import errors
 from server_stub.api.eventbus import EventBus
 from server_stub.api.routes import MODULES
 from server_stub.settings import Settings, get_settings
-from server_stub.store import registry  # noqa: F401  (every table known to the ORM)
+from server_stub.store import billing_sync, registry  # noqa: F401  (registry: every table)
 from server_stub.store.db import make_engine, make_session_factory
 
 
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    billing_sync.install(app.state.session_factory)
     app.state.secret_key = settings.resolved_secret_key()
     app.state.bus = EventBus(capacity=settings.event_buffer_size)
     errors.install(app)
