@@ -31,3 +31,12 @@ def make_authorize(
         return authorize(state, direction.value, number, now)
 
     return hook
+
+
+def session_authorize(session: Session, now: datetime) -> Authorize:
+    """The same check inside an open transaction (the SIP route request's own session)."""
+
+    def hook(cfg: DomainCfg, direction: Direction, number: str) -> tuple[str, str] | None:
+        return authorize(auth_state(session, cfg.id, now), direction.value, number, now)
+
+    return hook

@@ -22,7 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server_stub.phones import BadNumber, to_e164
 from server_stub.routing.plan import Decision
+from server_stub.store import billing_calls
 from server_stub.store.models import Domain, User
 from server_stub.store.models_calls import CallEvent, Cdr, CdrResult
 
@@ -136,7 +138,37 @@ def ingest(session: Session, events: Iterable[dict[str, Any]]) -> tuple[int, int
         if cdr is None:
             cdr = _cdr_from_event(session, first)
         _recompute(session, cdr)
+        _bill(session, cdr)
     return stored, duplicates
+
+
+PAID_DIRECTIONS = frozenset({"local", "long_distance", "mobile", "international"})
+
+
+def _bill(session: Session, cdr: Cdr) -> None:
+    """A paid call is registered when answered (periodic debit, concurrent-call cap) and rated
+    when it ends — in the transaction that stores the event, once per call id."""
+    if cdr.domain_id is None or cdr.direction not in PAID_DIRECTIONS or cdr.answered_at is None:
+        return
+    try:
+        number = to_e164(cdr.called)
+    except BadNumber:
+        return  # a speed dial or other non-number: the edge reports the dialled string
+    if cdr.ended_at is None:
+        billing_calls.call_started(
+            session, cdr.domain_id, cdr.call_id, cdr.direction, number, cdr.answered_at
+        )
+    else:
+        billing_calls.rate_call(
+            session,
+            cdr.domain_id,
+            cdr.call_id,
+            cdr.direction,
+            number,
+            cdr.answered_at,
+            cdr.duration_seconds,
+            user_id=cdr.caller_user_id,
+        )
 
 
 def _recompute(session: Session, cdr: Cdr) -> None:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 
+from server_stub.api.billing_hook import session_authorize
 from server_stub.api.deps import DomainAdmin, SessionDep
 from server_stub.api.errors import ApiError, Text
 from server_stub.api.sip_auth import require_edge
@@ -87,7 +88,8 @@ def route(body: RouteRequest, session: SessionDep) -> dict[str, Any]:
         call = engine.Call(
             caller=caller.extension, called=body.called, source="user", caller_user_id=caller.id
         )
-        decision = engine.route(call, cfg, datetime.now(UTC))
+        now = datetime.now(UTC)
+        decision = engine.route(call, cfg, now, authorize=session_authorize(session, now))
         group = cfg.group_by_extension(body.called.strip())
         caller_label, group_id = caller.extension, group.id if group else None
     record_decision(
