@@ -44,6 +44,11 @@ class Settings(BaseSettings):
 
     event_buffer_size: int = Field(default=10_000, ge=10)
 
+    # Billing's periodic work (daily fees, expiries, warnings); 0 turns the timer off.
+    billing_tick_seconds: float = 60.0
+    # The provider's own calls to the billing API (top-ups, tick): header X-Pult-System-Token.
+    system_token: str = ""
+
     # The SIP edge (Kamailio). The edge reads the same PULT_SIP_* variables when it starts
     # (server_stub/sip/edge.py); clients learn the registrar from GET /api/auth/me.
     edge_token: str = ""

@@ -107,6 +107,7 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         smtp_port=int(os.environ.get("PULT_TEST_SMTP_PORT", "8025")),
+        billing_tick_seconds=0,  # tests run billing's work explicitly, at the moment they choose
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import Engine, text
 
 from server_stub import __version__
-from server_stub.api import errors
+from server_stub.api import errors, scheduler
 from server_stub.api.eventbus import EventBus
 from server_stub.api.routes import MODULES
 from server_stub.settings import Settings, get_settings
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=scheduler.lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine

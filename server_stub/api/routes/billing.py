@@ -97,7 +97,7 @@ Now = Annotated[datetime, Depends(_clock)]
 
 
 def _is_system(request: Request) -> bool:
-    token = os.environ.get("PULT_SYSTEM_TOKEN", "")
+    token = request.app.state.settings.system_token or os.environ.get("PULT_SYSTEM_TOKEN", "")
     given = request.headers.get(SYSTEM_HEADER, "")
     return bool(token) and hmac.compare_digest(token.encode(), given.encode())
 

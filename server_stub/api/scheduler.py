@@ -1,0 +1,53 @@
+"""Periodic work of the server: billing's daily fees, promised-payment expiry, periodic debit of
+paid calls in progress and credit-limit warnings, once every ``billing_tick_seconds``.
+
+Safe with several server processes on one PostgreSQL: every domain's accrual locks the domain
+row and catches up to "now" idempotently, so two processes ticking together charge once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
+
+import anyio
+from fastapi import FastAPI
+
+from server_stub.store import billing_storage, billing_work
+
+log = logging.getLogger("pult.scheduler")
+
+
+def billing_tick(app: FastAPI) -> billing_work.WorkDone:
+    with app.state.session_factory() as session:
+        done = billing_work.run_due_work(session, datetime.now(UTC))
+    billing_storage.send_credit_warnings(app.state.settings, done.credit_warnings)
+    if done.calls_to_cut:
+        # The SIP edge has no "cut this call" command yet; the money is already debited.
+        log.warning("prepaid calls out of money (to be cut by the edge): %s", done.calls_to_cut)
+    return done
+
+
+async def _loop(app: FastAPI, seconds: float) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await anyio.to_thread.run_sync(billing_tick, app)
+        except Exception:  # one failed tick must not stop the next ones
+            log.exception("billing tick failed")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    seconds = app.state.settings.billing_tick_seconds
+    task = asyncio.create_task(_loop(app, seconds)) if seconds > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
