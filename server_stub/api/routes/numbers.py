@@ -36,6 +36,7 @@ class NumberRead(BaseModel):
     kind: NumberKind
     name: str
     schedule_id: int | None
+    list_mode: str  # none | black | white (set with PUT /api/numbers/{id}/list-mode)
 
 
 class NumberCreate(BaseModel):
