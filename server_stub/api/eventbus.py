@@ -136,3 +136,13 @@ def visible_to(event: Event, domain_id: int | None, roles: frozenset[str]) -> bo
     if event.domain_id is None or event.domain_id != domain_id:
         return False
     return event.audience is None or bool(event.audience & roles)
+
+
+def user_audience(user_id: int) -> str:
+    """An audience entry naming one person: events for them alone (an operator's own offer)."""
+    return f"user:{user_id}"
+
+
+def identity(roles: frozenset[str], user_id: int | None) -> frozenset[str]:
+    """What a subscriber answers to: its roles and, for a person, its own user entry."""
+    return roles | {user_audience(user_id)} if user_id is not None else roles

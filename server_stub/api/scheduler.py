@@ -1,4 +1,5 @@
-"""Periodic work of the server: billing's daily fees, promised-payment expiry, periodic debit of
+"""Periodic work of the server: the ACD's timers (lapsed offers, end of post-call work), every
+second, and billing's daily fees, promised-payment expiry, periodic debit of
 paid calls in progress and credit-limit warnings, once every ``billing_tick_seconds``.
 
 Safe with several server processes on one PostgreSQL: every domain's accrual locks the domain
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 import anyio
 from fastapi import FastAPI
 
+from server_stub.api import acd_service
 from server_stub.store import billing_storage, billing_work
 
 log = logging.getLogger("pult.scheduler")
@@ -43,11 +45,13 @@ async def _loop(app: FastAPI, seconds: float) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     seconds = app.state.settings.billing_tick_seconds
-    task = asyncio.create_task(_loop(app, seconds)) if seconds > 0 else None
+    tasks = [asyncio.create_task(acd_service.run_ticker(app))]  # offers and post-call expire
+    if seconds > 0:
+        tasks.append(asyncio.create_task(_loop(app, seconds)))
     try:
         yield
     finally:
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task

@@ -139,3 +139,14 @@ def test_subscriber_whose_loop_closed_is_dropped_and_publishing_still_works() ->
     bus.publish("x", 1, {})
     assert bus.subscriber_count == 0
     assert bus.last_seq == 1
+
+
+def test_a_user_audience_reaches_that_person_only() -> None:
+    from server_stub.api.eventbus import EventBus, identity, user_audience, visible_to
+
+    bus = EventBus(capacity=10)
+    event = bus.publish("operator.changed", 1, {"caller": "+74957654321"}, [user_audience(7)])
+    operators = frozenset({"user", "operator"})
+    assert visible_to(event, 1, identity(operators, 7))
+    assert not visible_to(event, 1, identity(operators, 8))  # a colleague, same role
+    assert not visible_to(event, 1, identity(frozenset({"domain_admin"}), None))

@@ -1,6 +1,7 @@
 """One module per API area; each exposes ``router`` (mounted under ``/api``)."""
 
 from server_stub.api.routes import (
+    acd,
     audit_log,
     auth,
     billing,
@@ -36,4 +37,5 @@ MODULES = (
     events,
     sip,
     billing,
+    acd,
 )

@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from server_stub.api.deps import Principal, principal_from_token
 from server_stub.api.errors import ApiError, Text
-from server_stub.api.eventbus import Event, EventBus, Subscription, visible_to
+from server_stub.api.eventbus import Event, EventBus, Subscription, identity, visible_to
 
 router = APIRouter(tags=["events"])
 
@@ -147,7 +147,7 @@ async def _catch_up(websocket: WebSocket, bus: EventBus, hello: _Hello) -> int:
         return watermark
     p = hello.principal
     for event in missed:
-        if visible_to(event, p.domain_id, p.roles):
+        if visible_to(event, p.domain_id, identity(p.roles, p.user_id)):
             await websocket.send_json(event.wire(bus.epoch))
     # replay() returns everything after "since" up to the newest event.
     return missed[-1].seq if missed else hello.since
@@ -174,7 +174,9 @@ async def _stream(
                         {"type": "resync", "epoch": bus.epoch, "seq": bus.last_seq}
                     )
                     raise _Refused(CLOSE_TOO_SLOW, "too_slow", _TOO_SLOW)
-                if event.seq > watermark and visible_to(event, p.domain_id, p.roles):
+                if event.seq > watermark and visible_to(
+                    event, p.domain_id, identity(p.roles, p.user_id)
+                ):
                     await websocket.send_json(event.wire(bus.epoch))
                 getter = asyncio.create_task(sub.queue.get())
     finally:
