@@ -335,7 +335,7 @@ def _target_plan(
         if group is None:
             return _refuse(trace, 404, "группа не найдена", "no such group")
         if kind == TargetKind.GROUP:
-            return _group_plan(group, cfg, trace)
+            return replace(_group_plan(group, cfg, trace), group_id=group.id)
         what = "group-voicemail" if kind == TargetKind.GROUP_VOICEMAIL else "group-fax"
         trace(f"На {what} группы {group.extension}", f"To the {what} of group {group.extension}")
         return Decision(on_no_answer=_media(what, group.id, cfg), trace=tuple(trace.lines))
@@ -496,7 +496,9 @@ def _outgoing(
         return replace(decision, direction=Direction.INTERNAL.value)
     group = cfg.group_by_extension(dialled)
     if group is not None:
-        return replace(_group_plan(group, cfg, trace), direction=Direction.INTERNAL.value)
+        return replace(
+            _group_plan(group, cfg, trace), direction=Direction.INTERNAL.value, group_id=group.id
+        )
     if dialled.isdigit():
         for prefix, domain_name in cfg.pool_routing.items():
             rest = dialled[len(prefix) :]

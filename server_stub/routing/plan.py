@@ -60,6 +60,7 @@ class Decision:
     caller_id: str | None = None  # the A-number to present on external legs
     direction: str = "internal"
     queue_group_id: int | None = None  # set when an ACD queue takes the call
+    group_id: int | None = None  # the call group the call was routed to, if any
     refused: Final | None = None  # set when the call is refused outright
     paid: bool = False  # the call (or a leg of it) goes to the PSTN and costs money
     trace: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (ru, en) lines
@@ -81,6 +82,7 @@ class Decision:
             "caller_id": self.caller_id,
             "paid": self.paid,
             "queue_group_id": self.queue_group_id,
+            "group_id": self.group_id,
             "stages": [
                 {
                     "label": s.label,

@@ -201,6 +201,14 @@ def _authenticate(realm):
 # --- plan execution -----------------------------------------------------------------------
 
 
+def _from_trunk():
+    """Does this request come from the carrier gateway (TRUNK is "host" or "host:port")?"""
+    if not TRUNK:
+        return False
+    host, _, port = TRUNK.partition(":")
+    return _pv("$si") == host and (not port or str(_pv("$sp")) == port)
+
+
 def _branch_uri(branch):
     if branch["kind"] == "external" and TRUNK:
         number = branch["uri"].split(":", 1)[1].split("@", 1)[0]
@@ -419,10 +427,14 @@ class Edge:
         KSR.sl.send_reply(404, "Not here")
 
     def _invite(self):
-        realm = _pv("$fd")
-        if not _authenticate(realm):
-            return
-        KSR.auth.consume_credentials()
+        # The carrier's gateway is trusted by its address (it has no account to authenticate);
+        # the server finds the company by the number dialled.
+        source = "trunk" if _from_trunk() else "user"
+        realm = _pv("$fd") if source == "user" else ""
+        if source == "user":
+            if not _authenticate(realm):
+                return
+            KSR.auth.consume_credentials()
         if KSR.nathelper.nat_uac_test(19) > 0:
             KSR.nathelper.add_contact_alias()
         if KSR.tm.t_newtran() < 0:
@@ -431,7 +443,7 @@ class Edge:
         call_id = _pv("$ci")
         caller = _pv("$fU")
         called = _pv("$rU") or ""
-        parties = {"domain": realm, "caller": caller, "called": called, "source": "user"}
+        parties = {"domain": realm, "caller": caller, "called": called, "source": source}
         _set(call_id + "|parties", json.dumps(parties))
         _set(call_id + "|ftag", _pv("$ft"))
         KSR.htable.sht_seti("calls", call_id + "|seq", 0)
@@ -444,7 +456,7 @@ class Edge:
                     "caller_login": caller,
                     "called": called,
                     "call_id": call_id,
-                    "source": "user",
+                    "source": source,
                 },
             )
         except ServerError as exc:

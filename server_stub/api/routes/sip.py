@@ -13,16 +13,18 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from server_stub.api.billing_hook import session_authorize
 from server_stub.api.deps import DomainAdmin, SessionDep
 from server_stub.api.errors import ApiError, Text
 from server_stub.api.sip_auth import require_edge
 from server_stub.api.sip_cdr import as_dict, ingest, record_decision
+from server_stub.phones import BadNumber, to_e164
 from server_stub.routing import engine
 from server_stub.routing.plan import Decision, Final
 from server_stub.store import snapshot
-from server_stub.store.models import Domain, User
+from server_stub.store.models import Domain, Number, User
 from server_stub.store.models_calls import Cdr
 
 router = APIRouter()
@@ -55,7 +57,7 @@ def _unknown() -> ApiError:
 
 
 class RouteRequest(BaseModel):
-    domain: str = Field(max_length=253)
+    domain: str = Field(default="", max_length=253)  # empty for trunk calls: found by number
     caller_login: str = Field(max_length=128)
     called: str = Field(max_length=128)
     call_id: str = Field(max_length=255)
@@ -69,18 +71,15 @@ def _refusal(code: int, ru: str, en: str) -> Decision:
 @edge.post("/route", operation_id="sip_route")
 def route(body: RouteRequest, session: SessionDep) -> dict[str, Any]:
     """The ring plan for a new call; the CDR starts here (refusals are final here)."""
+    if body.source == "trunk":
+        return _route_from_trunk(body, session)
     domain = session.execute(select(Domain).where(Domain.name == body.domain)).scalar_one_or_none()
     if domain is None:
         return _refusal(404, "неизвестный домен", "unknown domain").as_dict("en")
     caller = session.execute(
         select(User).where(User.domain_id == domain.id, User.login == body.caller_login)
     ).scalar_one_or_none()
-    if body.source != "user":
-        decision = _refusal(
-            403, "вызовы с транка пока не принимаются", "calls from trunks are not accepted yet"
-        )
-        caller_label, group_id = body.caller_login, None
-    elif caller is None or not caller.active:
+    if caller is None or not caller.active:
         decision = _refusal(403, "звонящий не является пользователем домена", "unknown caller")
         caller_label, group_id = body.caller_login, None
     else:
@@ -102,6 +101,39 @@ def route(body: RouteRequest, session: SessionDep) -> dict[str, Any]:
         body.source,
         decision,
         group_id,
+    )
+    session.commit()
+    return decision.as_dict("en")
+
+
+def _route_from_trunk(body: RouteRequest, session: Session) -> dict[str, Any]:
+    """An incoming call from the carrier: the dialled number names the company (a number
+    belongs to one domain on the whole platform), its rules decide the rest."""
+    try:
+        did = to_e164(body.called)
+    except BadNumber:
+        did = body.called
+    number = session.execute(select(Number).where(Number.e164 == did)).scalar_one_or_none()
+    if number is None:
+        return _refusal(404, f"номер {did} не обслуживается", f"{did} is not served here").as_dict(
+            "en"
+        )
+    domain = session.get(Domain, number.domain_id)
+    assert domain is not None
+    cfg = snapshot.build(session, domain.id)
+    now = datetime.now(UTC)
+    call = engine.Call(caller=body.caller_login, called=did, source="trunk")
+    decision = engine.route(call, cfg, now, authorize=session_authorize(session, now))
+    record_decision(
+        session,
+        body.call_id,
+        domain,
+        None,
+        body.caller_login,
+        did,
+        "trunk",
+        decision,
+        decision.group_id or decision.queue_group_id,
     )
     session.commit()
     return decision.as_dict("en")
