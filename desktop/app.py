@@ -52,6 +52,10 @@ class Controller(QtCore.QObject):
             self.main_window = None
 
     async def aclose(self) -> None:
+        # pjsua2 must hang up and be destroyed before Python tears its objects down.
+        softphone = sys.modules.get("desktop.softphone.workspace")
+        if softphone is not None:
+            softphone.shutdown_all()
         if self.main_window is not None:
             await self.main_window.client.aclose()
 

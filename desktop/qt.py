@@ -11,8 +11,8 @@ import os
 # qasync chooses the first Qt binding it finds unless told; we ship PySide6 only.
 os.environ.setdefault("QT_API", "pyside6")
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtNetwork, QtWidgets
 from PySide6.QtCore import Signal, Slot
 from qasync import QEventLoop
 
-__all__ = ["QEventLoop", "QtCore", "QtGui", "QtWidgets", "Signal", "Slot"]
+__all__ = ["QEventLoop", "QtCore", "QtGui", "QtNetwork", "QtWidgets", "Signal", "Slot"]

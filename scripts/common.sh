@@ -23,6 +23,9 @@ APT_PACKAGES=(
   fonts-dejavu-core
   xvfb xauth
   libportaudio2
+  # The softphone's real-audio test: a private PulseAudio with null sinks, reached by PortAudio
+  # through ALSA's pulse plugin; paplay/parec play into and record from the sinks.
+  pulseaudio pulseaudio-utils libasound2-plugins
   # The SIP edge: Kamailio 5.6 with the Python KEMI engine (tsilo is in the extra modules);
   # SIPp for the SIP benchmark.
   kamailio kamailio-python3-modules kamailio-extra-modules sip-tester

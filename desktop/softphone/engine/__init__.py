@@ -1,6 +1,7 @@
 """The softphone engine: pjsua2 accounts, calls and media, with no Qt in it.
 
-Empty until the softphone issue; the package exists now so the import contract that keeps it
-free of widgets ("The softphone engine imports no widgets") has something to guard from the
-first line written here.
+``types``, ``devices``, ``quality`` and ``api`` are plain Python; ``engine`` (the pjsua2
+:class:`~desktop.softphone.engine.engine.Engine`) and ``audio_bridge`` import pjsua2, so they
+are imported only by whoever really makes calls. The import contract in pyproject.toml keeps
+PySide6 and ``desktop.qt`` out of this package.
 """

@@ -1,0 +1,178 @@
+"""Desktop cold start beside a bare PySide6 window, measured in the same run.
+
+Each sample is a fresh Python process (a cold start as a person sees it), timed from launch
+to the moment the window is on screen and the event loop is idle:
+
+- ``baseline``: ``QApplication`` + an empty ``QMainWindow`` (the floor of this machine);
+- ``login``: the Pult login window, interactive;
+- ``main``: the login window signs in (fake server, no network) and the main window with the
+  softphone tab is on screen, the pjsua2 engine started and registering (to a dead address,
+  so no server is needed); RSS is read at that point.
+
+Goals (issue 5): login and main ≤ 1.5 × baseline and ≤ 1 s; RSS after login ≤ 250 MB.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m bench.desktop_bench [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child(mode: str) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # pjlib logs to descriptor 1 from libCreate on: results go over a private copy of it.
+    out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+
+    def report(**fields: object) -> None:
+        out.write(json.dumps(fields) + "\n")
+        out.flush()
+
+    if mode == "baseline":
+        from PySide6 import QtCore, QtWidgets
+
+        app = QtWidgets.QApplication(sys.argv[:1])
+        window = QtWidgets.QMainWindow()
+        window.resize(900, 600)
+        window.show()
+        QtCore.QTimer.singleShot(0, app.quit)
+        app.exec()
+        report(rss_mb=_rss_mb())
+        report(rss_mb=_rss_mb())
+        return
+
+    import asyncio
+
+    import keyring
+
+    from desktop.api.client import PultClient
+    from desktop.app import Controller
+    from desktop.common.credentials import CredentialStore
+    from desktop.qt import QEventLoop, QtCore, QtWidgets
+    from tests.ui.fakeserver import PASSWORD, MemoryKeyring
+    from tests.ui.softphone.test_workspace import SIP, SipServer
+
+    keyring.set_keyring(MemoryKeyring())
+    SIP["registrar"] = "sip:127.0.0.1:9"  # nobody there: registration keeps retrying
+    app = QtWidgets.QApplication(sys.argv[:1])
+    loop = QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    server = SipServer()
+    controller = Controller(
+        client_factory=lambda url: PultClient(url, transport=server.transport),
+        store=CredentialStore(),
+        server="http://127.0.0.1:8080",
+    )
+    controller.start()
+    idle = asyncio.Event()
+    QtCore.QTimer.singleShot(0, idle.set)
+    loop.run_until_complete(idle.wait())
+    if mode == "login":
+        report(rss_mb=_rss_mb())
+        report(rss_mb=_rss_mb())
+        return
+    login = controller.login_window
+    login.login_edit.setText("ivanov@demo.pult")
+    login.password_edit.setText(PASSWORD)
+    login.submit()
+    assert login.pending is not None
+    loop.run_until_complete(login.pending)
+    assert controller.main_window is not None
+    shown = asyncio.Event()
+    QtCore.QTimer.singleShot(0, shown.set)
+    loop.run_until_complete(shown.wait())
+    report(rss_mb=_rss_mb())
+    # The softphone starts just after the first paint; RSS counts it once it is up.
+    from desktop.softphone import workspace
+
+    deadline = time.monotonic() + 5
+    while not workspace._running and time.monotonic() < deadline:
+        loop.run_until_complete(asyncio.sleep(0.02))
+    loop.run_until_complete(asyncio.sleep(0.5))
+    report(rss_mb=_rss_mb(), engine=bool(workspace._running))
+    loop.run_until_complete(controller.aclose())
+
+
+def sample(mode: str) -> tuple[float, dict[str, Any]]:
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.desktop_bench", "--child", mode],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the window is on screen
+    elapsed = time.perf_counter() - start
+    second = proc.stdout.readline()  # after the softphone started (main) or at once
+    proc.wait(30)
+    if not (first and second):
+        raise SystemExit(f"{mode}: the child printed nothing (exit {proc.returncode})")
+    info: dict[str, Any] = json.loads(second)
+    return elapsed, info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", choices=["baseline", "login", "main"])
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child)
+        return 0
+    results: dict[str, list[float]] = {"baseline": [], "login": [], "main": []}
+    rss = 0.0
+    engine = False
+    sample("baseline")  # warm the page cache once; every measured run is still a new process
+    for _ in range(args.runs):
+        for mode in results:  # interleaved, so drift hits all three alike
+            elapsed, info = sample(mode)
+            results[mode].append(elapsed)
+            if mode == "main":
+                rss = max(rss, float(info["rss_mb"]))
+                engine = bool(info.get("engine"))
+    med = {mode: statistics.median(times) for mode, times in results.items()}
+    base = med["baseline"]
+    ok = True
+    print(f"baseline QMainWindow      {base * 1000:7.0f} ms")
+    for mode, label in (("login", "login window"), ("main", "main window after login")):
+        ratio = med[mode] / base
+        good = ratio <= 1.5 and med[mode] <= 1.0
+        ok &= good
+        print(
+            f"{label:25} {med[mode] * 1000:7.0f} ms  ×{ratio:.2f} of baseline  "
+            f"(goal ≤ ×1.5 and ≤ 1000 ms: {'met' if good else 'NOT met'})"
+        )
+    good_rss = rss <= 250
+    ok &= good_rss
+    print(
+        f"RSS after login           {rss:7.0f} MB  (softphone engine running: {engine}; "
+        f"goal ≤ 250 MB: {'met' if good_rss else 'NOT met'})"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
