@@ -62,6 +62,17 @@ def rate_call(
     domain = L.lock_domain(session, domain_id)
     seen = session.get(RatedCall, call_id)
     if seen is not None:
+        if seen.domain_id != domain_id:
+            # Call ids are unique across the platform: the same id for another domain is an
+            # error of the sender, not a replay (and must not hide an unbilled call).
+            raise L.Refusal(
+                "call_id_taken",
+                (
+                    "Вызов с таким идентификатором уже тарифицирован в другом домене",
+                    "A call with this id was already rated for another domain",
+                ),
+                field="call_id",
+            )
         return CallCharge(call_id, seen.amount_kopecks, seen.billed_seconds, 0, True)
     acc = L.account(session, domain)
     table = rates or L.rate_table(session, L.tariff_of(acc))

@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from server_stub.api import audit
@@ -60,6 +61,7 @@ from server_stub.api.deps import (
     get_principal,
 )
 from server_stub.api.errors import ApiError, FieldProblem, Text, field_error, forbidden, language
+from server_stub.api.routes.pool_common import can_manage
 from server_stub.billing import texts
 from server_stub.billing.authorize import authorize
 from server_stub.billing.money import fmt_rub
@@ -121,6 +123,9 @@ def _target_domain(session: Session, principal: Principal, domain_id: int | None
     domain = session.get(Domain, wanted) if wanted is not None else None
     if domain is None or (principal.kind == "pool_admin" and domain.pool_id != principal.pool_id):
         raise field_error("domain_id", "Домен не найден", "No such domain", status=404)
+    if principal.kind == "pool_admin" and not can_manage(principal, domain):
+        # A sub-group admin sees the whole pool but manages only its own sub-groups' domains.
+        raise forbidden()
     return domain
 
 
@@ -677,19 +682,46 @@ def buy_sms(
 
 @router.post("/billing/calls/rate", response_model=RateCallOut, operation_id="billing_rate_call")
 def rate_call(body: RateCallIn, session: SessionDep, principal: Provider, now: Now) -> RateCallOut:
-    """Charge a finished call exactly once: a replay (same ``call_id``) charges nothing."""
-    _target_domain(session, principal, body.domain_id)
-    charge = billing_calls.rate_call_once(
-        session,
-        body.domain_id,
-        body.call_id,
-        body.direction,
-        body.number,
-        body.answered_at,
-        body.duration_seconds,
-        user_id=body.user_id,
-        now=now,
-    )
+    """Charge a finished call exactly once: a replay (same ``call_id``) charges nothing.
+
+    When a person (a pool admin) rather than the system charges a call, the charge is in the
+    action history, written in the charge's own transaction.
+    """
+    domain = _target_domain(session, principal, body.domain_id)
+    try:
+        for attempt in range(3):
+            try:
+                charge = billing_calls.rate_call(
+                    session,
+                    body.domain_id,
+                    body.call_id,
+                    body.direction,
+                    body.number,
+                    body.answered_at,
+                    body.duration_seconds,
+                    user_id=body.user_id,
+                    now=now,
+                )
+                if principal.kind != "system" and not charge.replay:
+                    audit.record(
+                        session,
+                        principal,
+                        "rate_call",
+                        "call",
+                        body.call_id,
+                        body.number,
+                        None,
+                        {"amount": fmt_rub(charge.amount), "direction": body.direction},
+                        domain_id=domain.id,
+                    )
+                session.commit()
+                break
+            except (IntegrityError, OperationalError):
+                session.rollback()  # a concurrent writer of the same call id: replay
+                if attempt == 2:
+                    raise
+    except L.Refusal as exc:
+        raise _refused(exc) from None
     return RateCallOut(
         call_id=charge.call_id,
         amount=fmt_rub(charge.amount),

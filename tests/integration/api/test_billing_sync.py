@@ -56,3 +56,16 @@ def test_making_someone_an_operator_is_charged_once(client: TestClient, db: Sess
     # Saving the same user again without a role change charges nothing more.
     client.patch(f"/api/users/{w.a.user.id}", headers=h, json={"position": "Старший"})
     assert _user_charges(client, h, "operator") == after_first
+
+
+def test_a_call_id_rated_for_one_domain_is_not_a_replay_for_another(db: Session) -> None:
+    import pytest
+
+    from server_stub.store import billing_calls, billing_ledger
+
+    w = make_world(db)
+    now = datetime.now(UTC)
+    billing_calls.rate_call(db, w.b.domain.id, "same-id", "mobile", "+79161234567", now, 61)
+    with pytest.raises(billing_ledger.Refusal) as refused:
+        billing_calls.rate_call(db, w.a.domain.id, "same-id", "mobile", "+79161234567", now, 61)
+    assert refused.value.code == "call_id_taken"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,14 +19,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from server_stub.api import security
+from server_stub.api import acd_service, security, sip_auth
 from server_stub.settings import Settings
 from server_stub.store.db import make_engine, make_session_factory
 from server_stub.store.models import Base, Domain
 from tests.conftest import BACKENDS
 from tests.factories import SECRET
 from tests.integration.matrix.table import BodyCtx
-from tests.integration.matrix.world import MatrixWorld, Side, fresh_side, make_matrix_world, unique
+from tests.integration.matrix.world import (
+    EDGE_TOKEN,
+    SYSTEM_TOKEN,
+    MatrixWorld,
+    Side,
+    fresh_side,
+    make_matrix_world,
+    unique,
+)
 
 
 @dataclass
@@ -65,9 +74,19 @@ def mx(
     settings = Settings(data_dir=tmp / "data", secret_key=SECRET, smtp_port=1)
     from server_stub.api.app import create_app
 
-    app = create_app(settings, engine)
     session = make_session_factory(engine)()
     with pytest.MonkeyPatch.context() as mp:
+        # The machine callers' secrets, read by the app from the environment (the edge's
+        # once, when first needed; the system's on every request).
+        mp.setenv(sip_auth.ENV, EDGE_TOKEN)
+        mp.setenv("PULT_SYSTEM_TOKEN", SYSTEM_TOKEN)
+        app = create_app(settings, engine)
+        # The contact centre's clock stands still: a call left ringing by one test would
+        # otherwise lapse during a later one (an offer lasts seconds), changing A's operator
+        # intervals in the middle of a check that nothing changed.
+        frozen = datetime.now(UTC)
+        app.dependency_overrides[acd_service.now] = lambda: frozen
+        mp.setattr(acd_service, "now", lambda: frozen)
         # The matrices check who may do what, not password hashing; the production argon2
         # cost (~0.1-0.3 s a hash, paid by every login and user creation) would make them
         # minutes long. Hashes made here carry their cheap parameters, so verifying is cheap.

@@ -4,9 +4,11 @@ One row per ``METHOD /path``. A new endpoint without a row fails every matrix (s
 ``rule_for``): whoever adds an endpoint says here which roles may call it, gives a valid request
 body, and either expects an audit row or writes down why the endpoint changes nothing stored.
 
-Roles are the people of ``world.MatrixWorld.role_headers``; ``pool_in_domain`` is a pool
+Roles are the callers of ``world.MatrixWorld.role_headers``; ``pool_in_domain`` is a pool
 supervisor who opened the domain ("open as admin"), which acts as the domain's admin but is no
-longer a pool-level session.
+longer a pool-level session. Two callers are machines, not people: ``edge`` (the SIP edge,
+header ``X-Pult-Edge-Token``) and ``system`` (the provider's bank notifications and scheduler,
+header ``X-Pult-System-Token``); each carries only its secret, never a person's token.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -23,10 +26,19 @@ from sqlalchemy.orm import Session
 from server_stub.api.security import token_digest
 from server_stub.importing.contacts import CONTACT_COLUMNS
 from server_stub.importing.users import USER_COLUMNS
-from server_stub.store.models import PasswordReset
+from server_stub.store import billing_ops
+from server_stub.store.models import Domain, GroupMember, PasswordReset, PaymentScheme
 from tests.factories import PASSWORD
 from tests.integration.matrix.discovery import Endpoint
-from tests.integration.matrix.world import MatrixWorld, Side, landline, mac, mobile
+from tests.integration.matrix.world import (
+    EDGE_HEADER,
+    EDGE_TOKEN,
+    MatrixWorld,
+    Side,
+    landline,
+    mac,
+    mobile,
+)
 
 ANON = "anonymous"
 USER = "user"
@@ -36,24 +48,59 @@ ADMIN = "domain_admin"
 POOL_SUP = "pool_supervisor"
 POOL_SUB = "pool_subgroup_admin"
 POOL_IN_DOMAIN = "pool_in_domain"
-ALL_ROLES = (ANON, USER, OPERATOR, SUPERVISOR, ADMIN, POOL_SUP, POOL_SUB, POOL_IN_DOMAIN)
-# Who acts in the audit test: the strongest role that may call the endpoint.
-ACTOR_PREFERENCE = (ADMIN, SUPERVISOR, OPERATOR, USER, POOL_SUP, POOL_SUB, POOL_IN_DOMAIN, ANON)
+EDGE = "edge"  # the SIP edge: its shared secret, no person's token
+SYSTEM = "system"  # the provider's systems: the system secret, no person's token
+ALL_ROLES = (
+    ANON,
+    USER,
+    OPERATOR,
+    SUPERVISOR,
+    ADMIN,
+    POOL_SUP,
+    POOL_SUB,
+    POOL_IN_DOMAIN,
+    EDGE,
+    SYSTEM,
+)
+MACHINES = frozenset({EDGE, SYSTEM})
+# Who acts in the audit test: the strongest role that may call the endpoint (a person before
+# a machine: a person's change is the one that must be in the history).
+ACTOR_PREFERENCE = (
+    ADMIN,
+    SUPERVISOR,
+    OPERATOR,
+    USER,
+    POOL_SUP,
+    POOL_SUB,
+    POOL_IN_DOMAIN,
+    SYSTEM,
+    EDGE,
+    ANON,
+)
 
 PUBLIC = frozenset(ALL_ROLES)
-SIGNED_IN = PUBLIC - {ANON}
+SIGNED_IN = PUBLIC - {ANON} - MACHINES  # a person's token, whoever it is
 DOMAIN_ANYONE = frozenset({USER, OPERATOR, SUPERVISOR, ADMIN, POOL_IN_DOMAIN})
 DOMAIN_PEOPLE = DOMAIN_ANYONE - {POOL_IN_DOMAIN}  # a pool admin has no personal book
 DOMAIN_SUPERVISORS = frozenset({SUPERVISOR, ADMIN, POOL_IN_DOMAIN})
 DOMAIN_ADMINS = frozenset({ADMIN, POOL_IN_DOMAIN})
 POOL_ANY = frozenset({POOL_SUP, POOL_SUB})  # pool-level sessions only (not "opened a domain")
 POOL_SUPERVISOR_ONLY = frozenset({POOL_SUP})
+OPERATORS = frozenset({OPERATOR})  # a contact-centre operator's own workstation
+EDGE_ONLY = frozenset({EDGE})
+SYSTEM_ONLY = frozenset({SYSTEM})
+# Billing's provider: whoever receives money for the provider (a pool admin, in a domain or
+# not, or the system secret); the body names the domain.
+PROVIDER = POOL_ANY | {POOL_IN_DOMAIN, SYSTEM}
 
 # Scopes: whose data an endpoint serves, hence who attacks it in test_isolation.
 DOMAIN = "domain"  # the caller's domain: attacked by another domain's admin
 PERSONAL = "personal"  # the caller's own book: also attacked by a colleague of the same domain
 POOL = "pool"  # the caller's pool: attacked by another pool's supervisor
 PUBLIC_SCOPE = "public"  # no tenant data (health, schema, sign-in)
+# Every tenant at once, for a machine caller that names the domain in the body (the SIP edge,
+# the scheduler): attacked by every person's session, which must be refused and change nothing.
+MACHINE = "machine"
 
 
 @dataclass
@@ -91,6 +138,12 @@ class Rule:
     # Naming another domain's objects in the body must be refused (4xx). False where such a
     # body is legitimate (simulating a call to another company's number).
     cross_refs_refused: bool = True
+    # Sets up what a valid call needs (money on the account, a service to switch off) in the
+    # database, before the request and before any snapshot, for every caller; no audit row.
+    prepare: Callable[[BodyCtx], None] | None = None
+    query: str = ""  # a query string every call carries (e.g. a confirmation)
+    # What an id no object has gives (test_id_range).
+    unknown_id: frozenset[int] = frozenset({404, 422})
 
 
 def rule(
@@ -102,9 +155,21 @@ def rule(
     action: str | None = None,
     actor: str | None = None,
     cross_refs_refused: bool = True,
+    prepare: Callable[[BodyCtx], None] | None = None,
+    query: str = "",
+    unknown_id: frozenset[int] = frozenset({404, 422}),
 ) -> Rule:
     return Rule(
-        roles, scope, body, exempt, action, actor=actor, cross_refs_refused=cross_refs_refused
+        roles,
+        scope,
+        body,
+        exempt,
+        action,
+        actor=actor,
+        cross_refs_refused=cross_refs_refused,
+        prepare=prepare,
+        query=query,
+        unknown_id=unknown_id,
     )
 
 
@@ -130,7 +195,19 @@ PARAM_KINDS = {
     "/api/pool/subgroups/{}": "subgroup",
     "/api/pool/domains/{}": "domain",
     "/api/pool/admins/{}": "pool_admin",
+    "/api/break-reasons/{}": "break_reason",
+    "/api/operator-messages/{}": "message",
+    "/api/operator/messages/{}": "message",
 }
+# Path parameters that are not object ids (a service code, a call id): the value for a side.
+PARAM_TEXT: dict[str, Callable[[Side], str]] = {
+    "/api/billing/services/{}": lambda side: "recording",
+    # Live ACD objects: set up by the row's ``prepare`` (``_offered``), which runs first.
+    "/api/operator/offers/{}": lambda side: LIVE.get((side.label, "offer"), "0"),
+    "/api/acd/calls/{}": lambda side: LIVE.get((side.label, "call"), "none"),
+}
+# What the ACD preparations set up, by (side label, kind): an offer id, its call id.
+LIVE: dict[tuple[str, str], str] = {}
 
 
 def param_prefixes(path: str) -> list[tuple[str, str]]:
@@ -147,16 +224,38 @@ def param_prefixes(path: str) -> list[tuple[str, str]]:
 
 
 def url_for(endpoint: Endpoint, side: Side) -> str:
-    """The endpoint's URL with every integer parameter naming ``side``'s object of that kind."""
+    """The endpoint's URL with every parameter naming ``side``'s object of that kind (and
+    the row's query string, if any)."""
     url = endpoint.path
     for name, prefix in param_prefixes(endpoint.path):
+        if prefix in PARAM_TEXT:
+            url = url.replace("{" + name + "}", PARAM_TEXT[prefix](side), 1)
+            continue
         kind = PARAM_KINDS.get(prefix)
         assert kind is not None, (
             f"{endpoint}: add the kind of object '{{{name}}}' names to PARAM_KINDS "
-            f"(key {prefix!r}) in tests/integration/matrix/table.py"
+            f"(or its value to PARAM_TEXT; key {prefix!r}) in tests/integration/matrix/table.py"
         )
         url = url.replace("{" + name + "}", str(getattr(side, kind).id), 1)
+    found = RULES.get(endpoint.key)
+    if found is not None and found.query:
+        url += "?" + found.query
     return url
+
+
+def refusal_status(role: str, found: Rule) -> int:
+    """What a caller the row does not allow gets.
+
+    The SIP edge's secret check answers 403 ``edge_only`` to every caller without the secret,
+    anonymous ones included (sip_auth: the edge is told apart by its header, not by a
+    session). Elsewhere a caller without a person's token is unauthenticated (401) and a
+    signed-in person without the role is forbidden (403).
+    """
+    if found.roles == EDGE_ONLY:
+        return 403
+    if role in (ANON, *MACHINES):
+        return 401
+    return 403
 
 
 # --- bodies -----------------------------------------------------------------------------------
@@ -221,6 +320,116 @@ def _contact(c: BodyCtx, group_id: int) -> dict[str, Any]:
 
 
 NEW_PASSWORD = "Changed-pass9"
+
+# --- billing preconditions ------------------------------------------------------------------
+
+SERVICE = "recording"  # a manual service with a per-user count (PARAM_TEXT names it too)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def _funded(scheme: PaymentScheme) -> Callable[[BodyCtx], None]:
+    """Money on the side's account and the payment scheme a call needs.
+
+    Domain A's sides share one account, and one valid call needs the advance scheme (a
+    promised payment) while another needs credit (a credit limit), so each row sets what it
+    needs. The top-up also closes any earlier promised payment and lifts a financial block.
+    Done in the database: the call under test stays the only audited change.
+    """
+
+    def prepare(c: BodyCtx) -> None:
+        domain = c.db.get(Domain, c.side.domain.id)
+        assert domain is not None
+        domain.payment_scheme = scheme
+        billing_ops.top_up(c.db, domain.id, 1_000_000, datetime.now(UTC), source="correction")
+        c.db.commit()
+
+    return prepare
+
+
+def _service_on(c: BodyCtx) -> None:
+    """The service the DELETE switches off is on (and paid for)."""
+    _funded(PaymentScheme.ADVANCE)(c)
+    billing_ops.set_service(c.db, c.side.domain.id, SERVICE, 1, datetime.now(UTC))
+    c.db.commit()
+
+
+def _paid_call(c: BodyCtx) -> dict[str, Any]:
+    return {
+        "domain_id": c.side.domain.id,
+        "call_id": f"matrix-rate-{c.side.label}-{c.n}",
+        "direction": "mobile",
+        "number": mobile(c.n),
+        "answered_at": _iso(datetime.now(UTC) - timedelta(minutes=5)),
+    }
+
+
+# --- the operator workstation: live ACD state ---------------------------------------------
+
+EDGE_HEADERS = {EDGE_HEADER: EDGE_TOKEN}
+
+
+def _me(c: BodyCtx) -> dict[str, Any]:
+    r = c.client.get("/api/operator/me", headers=c.world.role_headers(OPERATOR, c.side))
+    assert r.status_code == 200, f"operator/me: {r.status_code} {r.text}"
+    me: dict[str, Any] = r.json()
+    return me
+
+
+def _acd(c: BodyCtx, method: str, url: str, who: str, body: Any = None) -> None:
+    headers = EDGE_HEADERS if who == EDGE else c.world.role_headers(who, c.side)
+    r = c.client.request(method, url, json=body, headers=headers)
+    assert r.status_code == 200, f"ACD set-up {method} {url}: {r.status_code} {r.text[:300]}"
+
+
+def _offered(c: BodyCtx) -> None:
+    """A call rings the side's operator: they are in the side's ACD group and ready, and the
+    edge queued a call. Whatever the operator was doing before (a call, post-call work) is
+    finished first, so every caller of the matrix finds the same state."""
+    if c.db.get(GroupMember, (c.side.group.id, c.side.operator.id)) is None:
+        c.db.add(GroupMember(group_id=c.side.group.id, user_id=c.side.operator.id))
+        c.db.commit()
+    for _ in range(3):
+        me = _me(c)
+        if me["offer"] is not None:
+            break
+        if me["post_call_remaining_seconds"] is not None:  # (names the call just ended)
+            _acd(c, "POST", "/api/operator/post-call/finish", OPERATOR)
+        elif me["call_id"]:
+            _acd(c, "POST", f"/api/acd/calls/{me['call_id']}/ended", EDGE)
+        _acd(c, "PUT", "/api/operator/status", OPERATOR, {"status": "ready"})
+        if _me(c)["offer"] is None:
+            call = {
+                "domain": c.side.domain.name,
+                "group_id": c.side.group.id,
+                "call_id": f"matrix-acd-{c.side.label}-{c.n}",
+                "caller": mobile(c.n),
+            }
+            _acd(c, "POST", "/api/acd/calls", EDGE, call)
+    offer = _me(c)["offer"]
+    assert offer is not None, f"no offer reached {c.side.full_login('operator')}"
+    LIVE[(c.side.label, "offer")] = str(offer["id"])
+    LIVE[(c.side.label, "call")] = str(offer["call_id"])
+
+
+def _after_call(c: BodyCtx) -> None:
+    """The side's operator has just hung up: post-call work (the group's 30 s) runs."""
+    _offered(c)
+    _acd(c, "POST", f"/api/operator/offers/{LIVE[(c.side.label, 'offer')]}/accept", OPERATOR)
+    _acd(c, "POST", f"/api/acd/calls/{LIVE[(c.side.label, 'call')]}/ended", EDGE)
+
+
+OWN_STATE = (
+    "the operator's own working state, stored as intervals for the reports (routes/acd.py), "
+    "not configuration"
+)
+EDGE_CALL = "the edge's call handling (queue state), not configuration or a person's change"
+
+# An offer lives seconds in the dispatcher's memory: an id that is not ringing this operator
+# now (lapsed a moment ago, or never existed) is the same conflict, 409 ``no_such_offer``.
+OFFER_GONE = frozenset({404, 409, 422})
 
 # --- the table ------------------------------------------------------------------------------
 
@@ -542,7 +751,7 @@ RULES: dict[str, Rule] = {
     "POST /api/import/contacts/check": rule(DOMAIN_ADMINS, DOMAIN, _contact_file, exempt=NO_CHANGE),
     "POST /api/import/contacts/create": rule(DOMAIN_ADMINS, DOMAIN, _contact_file),
     "GET /api/quotes/users": rule(DOMAIN_ADMINS, DOMAIN),
-    # --- billing (the domain admin's reads; changes are not classified yet) -------------------
+    # --- billing: the domain admin's account -----------------------------------------------
     "GET /api/billing/account": rule(DOMAIN_ADMINS, DOMAIN),
     "GET /api/billing/charges": rule(DOMAIN_ADMINS, DOMAIN),
     "GET /api/billing/payments": rule(DOMAIN_ADMINS, DOMAIN),
@@ -552,6 +761,189 @@ RULES: dict[str, Rule] = {
     "GET /api/billing/dashboard": rule(DOMAIN_ADMINS, DOMAIN),
     "GET /api/billing/storage": rule(DOMAIN_ADMINS, DOMAIN),
     "GET /api/billing/sms": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/billing/services/{code}/quote": rule(DOMAIN_ADMINS, DOMAIN),
+    "POST /api/billing/promised-payment": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"amount": "500.00"},
+        action="create",
+        prepare=_funded(PaymentScheme.ADVANCE),
+    ),
+    "PUT /api/billing/credit-limit": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"amount": "2000.00"},
+        action="update",
+        prepare=_funded(PaymentScheme.CREDIT),
+    ),
+    "PUT /api/billing/services/{code}": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"quantity": 1 + c.n % 3},
+        prepare=_funded(PaymentScheme.ADVANCE),
+    ),
+    # Switching off deletes the service's settings, so the call carries the confirmation.
+    "DELETE /api/billing/services/{code}": rule(
+        DOMAIN_ADMINS, DOMAIN, action="delete", prepare=_service_on, query="confirm=true"
+    ),
+    "PUT /api/billing/storage": rule(DOMAIN_ADMINS, DOMAIN, lambda c: {"auto_buy": c.n % 2 == 0}),
+    "POST /api/billing/sms/packages": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"size": 500}, prepare=_funded(PaymentScheme.ADVANCE)
+    ),
+    # --- billing: the provider (money received, the edge's and the scheduler's calls) --------
+    # Money received is a person's change when a pool admin enters it: audited, naming them.
+    "POST /api/billing/top-ups": rule(
+        PROVIDER,
+        POOL,
+        lambda c: {"amount": "100.00", "domain_id": c.side.domain.id, "source": "bank"},
+        action="top_up",
+        actor=POOL_SUP,
+    ),
+    # Charging a call moves money; a pool admin may post it by hand, so it must be audited.
+    "POST /api/billing/calls/rate": rule(
+        PROVIDER,
+        POOL,
+        lambda c: {**_paid_call(c), "duration_seconds": 61},
+        actor=POOL_SUP,
+        prepare=_funded(PaymentScheme.ADVANCE),
+    ),
+    "POST /api/billing/calls/start": rule(
+        PROVIDER,
+        POOL,
+        _paid_call,
+        exempt="registers a call in progress (call state the edge reports); no money moves "
+        "until the scheduled debit, which the ledger records",
+        actor=SYSTEM,
+        prepare=_funded(PaymentScheme.ADVANCE),
+    ),
+    "POST /api/billing/authorize": rule(
+        PROVIDER,
+        POOL,
+        lambda c: {"domain_id": c.side.domain.id, "direction": "mobile", "number": mobile(c.n)},
+        exempt=NO_CHANGE,
+        actor=SYSTEM,
+    ),
+    "POST /api/billing/tick": rule(
+        SYSTEM_ONLY,
+        MACHINE,
+        exempt="the scheduler's periodic work (daily fees, promised-payment expiry), not a "
+        "person's action; every charge is a ledger entry",
+    ),
+    # Applying a re-rating posts money: it needs the difference the person reviewed.
+    "POST /api/billing/rerate": rule(
+        PROVIDER,
+        POOL,
+        lambda c: {
+            "domain_id": c.side.domain.id,
+            "start": _iso(datetime.now(UTC) - timedelta(days=1)),
+            "end": _iso(datetime.now(UTC) + timedelta(minutes=1)),
+            "expected_difference": "0.00",
+        },
+        action="rerate",
+        actor=POOL_SUP,
+        query="apply=true",
+    ),
+    # --- the SIP edge and call records -------------------------------------------------------
+    "POST /api/sip/credentials": rule(
+        EDGE_ONLY,
+        MACHINE,
+        lambda c: {"domain": c.side.domain.name, "username": c.side.operator.login},
+        exempt=NO_CHANGE,
+    ),
+    "POST /api/sip/route": rule(
+        EDGE_ONLY,
+        MACHINE,
+        lambda c: {
+            "domain": c.side.domain.name,
+            "caller_login": c.side.user.login,
+            "called": c.side.employee.extension,
+            "call_id": f"matrix-route-{c.n}",
+        },
+        exempt="records how a call was routed (its call record), not configuration; the "
+        "edge's report, not a person's change",
+    ),
+    "POST /api/sip/events": rule(
+        EDGE_ONLY,
+        MACHINE,
+        lambda c: {
+            "events": [
+                {
+                    "call_id": f"matrix-events-{c.n}",
+                    "seq": 1,
+                    "type": "end",
+                    "code": 487,
+                    "domain": c.side.domain.name,
+                    "caller": c.side.user.login,
+                    "called": c.side.employee.extension,
+                    "at": _iso(datetime.now(UTC)),
+                }
+            ]
+        },
+        exempt="stores call events and the call records built from them (facts the edge "
+        "reports), not configuration and not a person's change",
+    ),
+    "GET /api/cdrs": rule(DOMAIN_ADMINS, DOMAIN),
+    # --- contact centre: break reasons, operator messages, the workstation, statistics --------
+    "GET /api/break-reasons": rule(DOMAIN_ANYONE, DOMAIN),
+    "GET /api/break-reasons/{obj_id}": rule(DOMAIN_ANYONE, DOMAIN),
+    "POST /api/break-reasons": rule(DOMAIN_ADMINS, DOMAIN, lambda c: {"name": f"Обед {c.n}"}),
+    "PATCH /api/break-reasons/{obj_id}": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"name": f"Перерыв {c.n}"}
+    ),
+    "DELETE /api/break-reasons/{obj_id}": rule(DOMAIN_ADMINS, DOMAIN),
+    "GET /api/operator-messages": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "POST /api/operator-messages": rule(
+        DOMAIN_SUPERVISORS,
+        DOMAIN,
+        lambda c: {"title": f"Сообщение {c.n}", "text": "Текст", "group_ids": [c.side.group.id]},
+        action="create",
+    ),
+    "GET /api/operator-messages/{message_id}/report": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "DELETE /api/operator-messages/{message_id}": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "GET /api/operator/me": rule(OPERATORS, PERSONAL),
+    "GET /api/operator/messages": rule(OPERATORS, PERSONAL),
+    # Reading is confirmed with the password: a person's acknowledgement, audited.
+    "POST /api/operator/messages/{message_id}/ack": rule(
+        OPERATORS, PERSONAL, lambda c: {"password": PASSWORD}, action="acknowledge"
+    ),
+    "PUT /api/operator/status": rule(
+        OPERATORS, PERSONAL, lambda c: {"status": "away"}, exempt=OWN_STATE
+    ),
+    "POST /api/operator/offers/{offer_id}/accept": rule(
+        OPERATORS, PERSONAL, exempt=OWN_STATE, prepare=_offered, unknown_id=OFFER_GONE
+    ),
+    "POST /api/operator/offers/{offer_id}/reject": rule(
+        OPERATORS, PERSONAL, exempt=OWN_STATE, prepare=_offered, unknown_id=OFFER_GONE
+    ),
+    "POST /api/operator/post-call/finish": rule(
+        OPERATORS, PERSONAL, exempt=OWN_STATE, prepare=_after_call
+    ),
+    "POST /api/operator/post-call/extend": rule(
+        OPERATORS, PERSONAL, exempt=OWN_STATE, prepare=_after_call
+    ),
+    "GET /api/stats/operators": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "GET /api/stats/groups": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "POST /api/acd/calls": rule(
+        EDGE_ONLY,
+        MACHINE,
+        lambda c: {
+            "domain": c.side.domain.name,
+            "group_id": c.side.group.id,
+            "call_id": f"matrix-queued-{c.n}",
+            "caller": mobile(c.n),
+        },
+        exempt=EDGE_CALL,
+    ),
+    "POST /api/acd/calls/{call_id}/answered": rule(
+        EDGE_ONLY,
+        MACHINE,
+        lambda c: {"user_id": c.side.operator.id},
+        exempt=EDGE_CALL,
+        prepare=_offered,
+    ),
+    "POST /api/acd/calls/{call_id}/ended": rule(
+        EDGE_ONLY, MACHINE, exempt=EDGE_CALL, prepare=_offered
+    ),
     # --- history -----------------------------------------------------------------------------
     "GET /api/audit": rule(DOMAIN_ADMINS, DOMAIN),
     "GET /api/audit/export": rule(DOMAIN_ADMINS, DOMAIN),
@@ -615,6 +1007,7 @@ RULES: dict[str, Rule] = {
 SELF_SERVICE_PREFIXES = (
     "/api/auth/",
     "/api/me/",
+    "/api/operator/",  # an operator's own status, offers, post-call work and messages
     "/api/forwarding-contacts",
     "/api/users/{user_id}/forwarding/",
 )
@@ -632,6 +1025,10 @@ ANONYMOUS_ALLOWED = frozenset(
         "POST /api/auth/reset",
     }
 )
+# Where the machine callers belong: the SIP edge's endpoints (only the edge, nobody else) and
+# billing's system endpoints (the system secret beside the provider's people).
+EDGE_PATHS = ("/api/sip/", "/api/acd/")
+SYSTEM_PATHS = ("/api/billing/",)
 # WebSocket endpoints and where they are checked (they are not in the HTTP table).
 WEBSOCKETS = {"/api/events": "test_isolation.test_event_stream_never_carries_another_domain"}
 
@@ -646,6 +1043,8 @@ def rule_for(endpoint: Endpoint) -> Rule:
 
 
 def body_for(endpoint: Endpoint, found: Rule, ctx: BodyCtx) -> Body:
+    if found.prepare is not None:
+        found.prepare(ctx)
     if not endpoint.has_body:
         return None
     assert found.body is not None, f"add a body for {endpoint} to RULES in matrix/table.py"

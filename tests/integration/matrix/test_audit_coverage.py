@@ -36,8 +36,8 @@ def test_successful_change_writes_an_audit_row(mx: Matrix, endpoint: Endpoint) -
     found = rule_for(endpoint)
     side = mx.fresh(mx.world.a.domain, "А")
     role = actor_of(found)
-    url = url_for(endpoint, side)
     body = body_for(endpoint, found, mx.ctx(side))
+    url = url_for(endpoint, side)  # after the body: its preparation may make the object
     start = _last_id(mx)
     sent = send(mx.client, endpoint, url, mx.world.role_headers(role, side), body, role)
     assert sent.status_code in found.ok, (

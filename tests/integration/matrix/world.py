@@ -51,9 +51,21 @@ from server_stub.store.models import (
     User,
     VipNumber,
 )
+from server_stub.store.models_acd import BreakReason, OperatorMessage, OperatorMessageRecipient
+from server_stub.store.models_calls import Cdr
 from tests.factories import PASSWORD, World, auth, make_world, token_for_pool_admin, token_for_user
 
 _counter = itertools.count(1)
+
+# The shared secrets of the two callers that are not people: the SIP edge (Kamailio, header
+# ``X-Pult-Edge-Token``) and the provider's systems (bank notifications, the scheduler, header
+# ``X-Pult-System-Token``). conftest.py puts them in the environment the app reads them from.
+EDGE_TOKEN = "matrix-edge-secret"
+SYSTEM_TOKEN = "matrix-system-secret"
+EDGE_HEADER = "X-Pult-Edge-Token"
+SYSTEM_HEADER = "X-Pult-System-Token"
+# The login audit rows name when the system acts (billing's ``SYSTEM`` principal).
+SYSTEM_LOGIN = "system"
 
 
 def unique() -> int:
@@ -123,6 +135,8 @@ class Side:
     forwarding: ForwardingContact  # of ``employee``
     subgroup: Subgroup  # in the domain's pool
     pool_admin: PoolAdmin  # a sub-group admin allowed ``subgroup``
+    break_reason: BreakReason
+    message: OperatorMessage  # to ``group``'s operators; ``operator`` is a recipient
     markers: tuple[str, ...] = ()  # strings that only this side's data contains
     personal_markers: tuple[str, ...] = ()  # only the admin's personal book contains these
 
@@ -216,6 +230,29 @@ def make_side(
     db.add_all([group, number, vip, contact_group, personal_group])
     db.flush()
     db.add(GroupMember(group_id=group.id, user_id=member.id, priority=10))
+    break_reason = BreakReason(domain_id=domain.id, name=f"{label}-перерыв")
+    message = OperatorMessage(
+        domain_id=domain.id,
+        title=f"{label}-сообщение",
+        text=f"{label}-текст сообщения",
+        group_ids=[group.id],
+        author=admin.login,
+    )
+    db.add_all([break_reason, message])
+    db.flush()
+    db.add(OperatorMessageRecipient(message_id=message.id, user_id=operator.id))
+    # A call record naming the side's number, so a call history that leaks it shows a marker.
+    db.add(
+        Cdr(
+            call_id=f"matrix-cdr-{tag}",
+            domain_id=domain.id,
+            direction="incoming",
+            source="trunk",
+            caller=mobile(n),
+            called=landline(n),
+            trace=[[f"{label}-маршрут", f"{label}-route"]],
+        )
+    )
     employee.pickup_group_id = pickup.id
     contact = Contact(
         domain_id=domain.id,
@@ -325,6 +362,8 @@ def make_side(
         forwarding=forwarding,
         subgroup=subgroup,
         pool_admin=pool_admin,
+        break_reason=break_reason,
+        message=message,
     )
     side.personal_markers = (
         personal_group.name,
@@ -369,6 +408,11 @@ class MatrixWorld:
         side = side or self.a
         if role == "anonymous":
             return {}
+        # Machine callers carry only their shared secret, never a person's token.
+        if role == "edge":
+            return {EDGE_HEADER: EDGE_TOKEN}
+        if role == "system":
+            return {SYSTEM_HEADER: SYSTEM_TOKEN}
         if role in ("user", "operator", "supervisor"):
             return side.headers(role)
         if role == "domain_admin":
@@ -392,6 +436,8 @@ class MatrixWorld:
             return self._supervisor_of(side).login
         if role == "pool_subgroup_admin":
             return side.pool_admin.login
+        if role in ("system", "edge"):
+            return SYSTEM_LOGIN
         raise AssertionError(f"unknown role {role}")
 
     def _supervisor_of(self, side: Side) -> PoolAdmin:
@@ -412,6 +458,10 @@ def make_matrix_world(db: Session) -> MatrixWorld:
             db, other_pool, "gammasup", PASSWORD, "Гамма-супервизор", supervisor=True
         )
         spare = provision.create_domain(db, "spare.test", pool=base.pool, routing_number="4458")
+        # Every change the matrices make works on a throwaway side of six people; a few
+        # hundred of them must not reach the domains' user limit (500 by default).
+        for domain in (base.a.domain, base.b.domain):
+            domain.max_users = 100_000
         db.commit()
     return MatrixWorld(base, a, b, c, other_sup, spare)
 
@@ -426,19 +476,25 @@ def fresh_side(db: Session, domain: Domain, label: str) -> Side:
 # --- A's rows, to prove that a refused request changed nothing ----------------------------
 
 # How each table's rows are tied to a domain; a new table must be placed here.
+# (column, parent table, parent column): a row belongs to the domain of its parent row.
 _CHILD_OF = {
-    "group_members": ("group_id", "call_groups"),
-    "contact_phones": ("contact_id", "contacts"),
-    "password_resets": ("user_id", "users"),
+    "group_members": ("group_id", "call_groups", "id"),
+    "contact_phones": ("contact_id", "contacts", "id"),
+    "password_resets": ("user_id", "users", "id"),
+    "operator_message_recipients": ("message_id", "operator_messages", "id"),
+    "call_events": ("call_id", "cdrs", "call_id"),
 }
 _POOL_TABLES = {"domain_pools": "id", "subgroups": "pool_id", "pool_admins": "pool_id"}
 # Session bookkeeping, not configuration: a refused request may legitimately touch them
 # (a failed login attempt counter, for instance) and they hold nothing of A's to leak.
 _NOT_TENANT_DATA = {"login_attempts", "refresh_tokens"}
+# The provider's own tables, shared by every tenant (the call rates): no tenant may change
+# them, so the snapshot takes every row.
+_PROVIDER_TABLES = {"billing_rates"}
 
 
 def unclassified_tables() -> list[str]:
-    known = set(_CHILD_OF) | set(_POOL_TABLES) | _NOT_TENANT_DATA | {"domains"}
+    known = set(_CHILD_OF) | set(_POOL_TABLES) | _NOT_TENANT_DATA | _PROVIDER_TABLES | {"domains"}
     return sorted(
         name
         for name, table in Base.metadata.tables.items()
@@ -463,10 +519,14 @@ def snapshot(db: Session, domain: Domain) -> dict[str, list[str]]:
             out[name] = _rows(db, table, table.c.id == domain.id)
         elif name in _POOL_TABLES:
             out[name] = _rows(db, table, table.c[_POOL_TABLES[name]] == domain.pool_id)
+        elif name in _PROVIDER_TABLES:
+            out[name] = _rows(db, table)
         elif name in _CHILD_OF:
-            column, parent = _CHILD_OF[name]
-            parent_ids = select(tables[parent].c.id).where(tables[parent].c.domain_id == domain.id)
-            out[name] = _rows(db, table, table.c[column].in_(parent_ids))
+            column, parent, key = _CHILD_OF[name]
+            parent_keys = select(tables[parent].c[key]).where(
+                tables[parent].c.domain_id == domain.id
+            )
+            out[name] = _rows(db, table, table.c[column].in_(parent_keys))
         elif "domain_id" in table.c:
             out[name] = _rows(db, table, table.c.domain_id == domain.id)
     return out
