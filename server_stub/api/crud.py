@@ -204,7 +204,7 @@ class Resource(Generic[M]):
             obj = res.model(domain_id=ctx.domain_id, **res.defaults(ctx))
             res.apply(ctx, obj, body.model_dump(), True)
             session.add(obj)
-            _flush(session)
+            flush(session)
             audit.record(
                 session,
                 principal,
@@ -235,7 +235,7 @@ class Resource(Generic[M]):
             obj = res.get(ctx, obj_id)
             before = audit.snapshot(obj)
             res.apply(ctx, obj, body.model_dump(exclude_unset=True), False)
-            _flush(session)
+            flush(session)
             audit.record(
                 session,
                 principal,
@@ -269,7 +269,7 @@ class Resource(Generic[M]):
             before = audit.snapshot(obj)
             name = res.name_of(obj)
             session.delete(obj)
-            _flush(session)
+            flush(session)
             audit.record(session, principal, "delete", res.object_type, obj_id, name, before, None)
             session.commit()
             publish(request, f"{res.object_type}.deleted", ctx.domain_id, {"id": obj_id})
@@ -286,7 +286,7 @@ def _coerce(raw: str) -> Any:
     return raw
 
 
-def _flush(session: Session) -> None:
+def flush(session: Session) -> None:
     """Flush, turning a database constraint violation into a clear 409 instead of a 500."""
     try:
         session.flush()

@@ -16,10 +16,10 @@ from typing import Annotated, Any
 from fastapi import Request
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server_stub.api import audit, crud
+from server_stub.api.crud import flush as flush  # re-exported: one rule for conflicts
 from server_stub.api.deps import Principal
 from server_stub.api.errors import (
     ApiError,
@@ -68,22 +68,6 @@ def domain_of(session: Session, principal: Principal) -> Domain:
     if domain is None:
         raise not_found("domain")
     return domain
-
-
-def flush(session: Session) -> None:
-    """Flush, turning a constraint violation (a concurrent duplicate) into a 409, not a 500."""
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise ApiError(
-            409,
-            "conflict",
-            Text(
-                "Изменение противоречит существующим данным (дубликат или ссылка)",
-                "The change conflicts with existing data (a duplicate or a reference)",
-            ),
-        ) from exc
 
 
 def record_and_commit(

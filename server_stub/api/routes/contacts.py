@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from server_stub.api import audit
@@ -32,9 +31,9 @@ from server_stub.api.addressbook import (
     render,
     snapshot,
 )
-from server_stub.api.crud import Ctx, Resource, ensure_unique, publish
+from server_stub.api.crud import Ctx, Resource, ensure_unique, flush, publish
 from server_stub.api.deps import DomainUser, Principal, SessionDep, require_domain
-from server_stub.api.errors import ApiError, Text, field_error, not_found
+from server_stub.api.errors import field_error, not_found
 from server_stub.store.models import (
     Contact,
     ContactGroup,
@@ -175,21 +174,6 @@ def _apply(
         contact.phones = [ContactPhone(kind=p["kind"], number=p["number"]) for p in data["phones"]]
 
 
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise ApiError(
-            409,
-            "conflict",
-            Text(
-                "Изменение противоречит существующим данным",
-                "The change conflicts with existing data",
-            ),
-        ) from exc
-
-
 def _event_data(book: Book, principal: Principal, contact_id: int) -> dict[str, Any]:
     data: dict[str, Any] = {"id": contact_id}
     if book.personal:
@@ -245,7 +229,7 @@ def _contact_routes(book: Book) -> APIRouter:
         contact = Contact(domain_id=principal.domain_id, owner_user_id=book.owner(principal))
         _apply(session, book, principal, contact, body.model_dump(), True)
         session.add(contact)
-        _flush(session)
+        flush(session)
         audit.record(
             session, principal, "create", op, contact.id, contact.name, None, snapshot(contact)
         )
@@ -266,7 +250,7 @@ def _contact_routes(book: Book) -> APIRouter:
         contact = _get(session, book, principal, contact_id)
         before = snapshot(contact)
         _apply(session, book, principal, contact, body.model_dump(exclude_unset=True), False)
-        _flush(session)
+        flush(session)
         audit.record(
             session, principal, "update", op, contact.id, contact.name, before, snapshot(contact)
         )
@@ -341,7 +325,7 @@ def _contact_routes(book: Book) -> APIRouter:
                 before,
                 snapshot(contact),
             )
-        _flush(session)
+        flush(session)
         session.commit()
         for contact in contacts:
             publish(
@@ -362,7 +346,7 @@ def _delete(session: Session, book: Book, principal: Principal, contacts: list[C
             session, principal, "delete", book.object_type, contact.id, contact.name, before, None
         )
         session.delete(contact)
-    _flush(session)
+    flush(session)
 
 
 # --- the softphone's search ---------------------------------------------------------------

@@ -9,7 +9,6 @@ pickup code. The low-balance threshold of the manual has no column yet (see the 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import available_timezones
@@ -23,6 +22,7 @@ from server_stub.api.crud import publish
 from server_stub.api.deps import DomainAdmin, DomainUser, SessionDep
 from server_stub.api.email_field import EmailOrEmpty
 from server_stub.api.errors import field_error, not_found
+from server_stub.billing.money import fmt_rub
 from server_stub.store.models import (
     BlockState,
     Domain,
@@ -68,11 +68,6 @@ class DomainSettingsUpdate(BaseModel):
     pickup_code: str | None = Field(default=None, max_length=8)
 
 
-def roubles(kopecks: int) -> str:
-    """Kopecks as roubles with two decimals; exact (no float on the way)."""
-    return str((Decimal(kopecks) / 100).quantize(Decimal("0.01")))
-
-
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
@@ -80,7 +75,7 @@ def _zones() -> frozenset[str]:
 
 def _read(domain: Domain) -> DomainRead:
     data = {k: getattr(domain, k) for k in DomainRead.model_fields if k != "balance"}
-    return DomainRead(**data, balance=roubles(domain.balance_kopecks))
+    return DomainRead(**data, balance=fmt_rub(domain.balance_kopecks))
 
 
 def _domain(session: SessionDep, domain_id: int | None) -> Domain:

@@ -8,17 +8,16 @@ admin") holds a domain-scoped token that must not reach back into the pool UI (s
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends
 from pydantic import AfterValidator, Field
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server_stub.api.crud import flush as flush  # re-exported: one rule for conflicts
 from server_stub.api.deps import POOL_SUPERVISOR, PoolAdminDep, PoolSupervisorDep, Principal
-from server_stub.api.errors import ApiError, Text, bilingual_value_error, forbidden, not_found
+from server_stub.api.errors import bilingual_value_error, forbidden, not_found
 from server_stub.store.models import Domain, DomainPool, PoolAdmin, Subgroup
 
 
@@ -95,27 +94,6 @@ def pool_admin(session: Session, principal: Principal, admin_id: int) -> PoolAdm
     if admin is None:
         raise not_found("administrator")
     return admin
-
-
-def roubles(kopecks: int) -> str:
-    """Money as the cabinet shows it: roubles with exactly two decimals ("-12.50")."""
-    return str((Decimal(kopecks) / 100).quantize(Decimal("0.01")))
-
-
-def flush(session: Session) -> None:
-    """Flush, turning a constraint violation (a concurrent duplicate) into a 409, not a 500."""
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise ApiError(
-            409,
-            "conflict",
-            Text(
-                "Изменение противоречит существующим данным (дубликат или ссылка)",
-                "The change conflicts with existing data (a duplicate or a reference)",
-            ),
-        ) from exc
 
 
 def _clean_name(value: str) -> str:

@@ -23,8 +23,8 @@ from server_stub.api.routes.pool_common import (
     pool_domain,
     pool_id_of,
     pool_of,
-    roubles,
 )
+from server_stub.billing.money import fmt_rub
 from server_stub.store.models import Domain, DomainPool, Number, NumberKind, Subgroup, User
 
 router = APIRouter(tags=["pool"])
@@ -156,7 +156,7 @@ def _info(session: Session, principal: Principal, domain: Domain) -> DomainInfo:
     return DomainInfo(
         **_row(principal, domain).model_dump(),
         subgroup_name=subgroup.name if subgroup else "",
-        balance=roubles(domain.balance_kopecks),
+        balance=fmt_rub(domain.balance_kopecks),
         block_state=str(domain.block_state),
         notification_email=domain.notification_email,
         counters=Counters(
