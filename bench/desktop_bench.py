@@ -62,27 +62,27 @@ def child(mode: str) -> None:
 
     import asyncio
 
-    import keyring
-
-    from desktop.api.client import PultClient
-    from desktop.app import Controller
-    from desktop.common.credentials import CredentialStore
+    # Only what the application itself imports before its first paint: the fakes (and pytest,
+    # which the test modules pull in) load afterwards, as the real network stack does.
+    os.environ["PYTHON_KEYRING_BACKEND"] = "tests.ui.fakeserver.MemoryKeyring"
+    os.environ.setdefault("PULT_INSTANCE_SOCKET", f"/tmp/pult-bench-{os.getpid()}")
+    from desktop.app import Controller, hand_over
     from desktop.qt import QEventLoop, QtCore, QtWidgets
-    from tests.ui.fakeserver import PASSWORD, MemoryKeyring
-    from tests.ui.softphone.test_workspace import SIP, SipServer
 
-    keyring.set_keyring(MemoryKeyring())
-    SIP["registrar"] = "sip:127.0.0.1:9"  # nobody there: registration keeps retrying
+    fakes: dict[str, Any] = {}
+
+    def client_factory(url: str) -> Any:
+        from desktop.api.client import PultClient
+
+        return PultClient(url, transport=fakes["server"].transport)
+
+    hand_over("")  # the single-instance look-up a real launch makes (nobody answers)
     app = QtWidgets.QApplication(sys.argv[:1])
     loop = QEventLoop(app)
     asyncio.set_event_loop(loop)
-    server = SipServer()
-    controller = Controller(
-        client_factory=lambda url: PultClient(url, transport=server.transport),
-        store=CredentialStore(),
-        server="http://127.0.0.1:8080",
-    )
+    controller = Controller(client_factory=client_factory, server="http://127.0.0.1:8080")
     controller.start()
+    QtCore.QTimer.singleShot(0, controller.warm_up)
     idle = asyncio.Event()
     QtCore.QTimer.singleShot(0, idle.set)
     loop.run_until_complete(idle.wait())
@@ -90,6 +90,9 @@ def child(mode: str) -> None:
         report(rss_mb=_rss_mb())
         report(rss_mb=_rss_mb())
         return
+    fakes["server"] = _sip_server()
+    from tests.ui.fakeserver import PASSWORD
+
     login = controller.login_window
     login.login_edit.setText("ivanov@demo.pult")
     login.password_edit.setText(PASSWORD)
@@ -110,6 +113,29 @@ def child(mode: str) -> None:
     loop.run_until_complete(asyncio.sleep(0.5))
     report(rss_mb=_rss_mb(), engine=bool(workspace._running))
     loop.run_until_complete(controller.aclose())
+
+
+def _sip_server() -> Any:
+    """The fake server with a SIP identity, without importing the test modules (pytest)."""
+    import httpx
+
+    from tests.ui.fakeserver import FakeServer
+
+    sip = {
+        "sip_login": "ivanov",
+        "sip_domain": "demo.pult",
+        "ha1": "0" * 32,
+        "registrar": "sip:127.0.0.1:9",  # nobody there: registration keeps retrying
+    }
+
+    class SipServer(FakeServer):
+        async def handle(self, request: httpx.Request) -> httpx.Response:
+            response = await super().handle(request)
+            if request.url.path == "/api/auth/me" and response.status_code == 200:
+                return httpx.Response(200, json={**response.json(), "sip": sip})
+            return response
+
+    return SipServer()
 
 
 def sample(mode: str) -> tuple[float, dict[str, Any]]:

@@ -2,26 +2,37 @@
 
 Signing in runs as an asyncio task on the qasync loop, so the window stays responsive while
 the server thinks (argon2 is deliberately slow) or while a dead address times out.
+
+Cold start: this module imports only Qt. The API client (httpx, pydantic) and the keyring are
+imported after the window's first paint (:meth:`LoginWindow.warm_up`), so the window appears
+as fast as an empty Qt window; by the time a person has typed a password they are loaded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib
+import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from desktop.api.client import (
-    ApiError,
-    BadServerAddress,
-    PultClient,
-    ServerUnreachable,
-    normalise_server,
-)
-from desktop.common.credentials import CredentialStore, Remembered
 from desktop.qt import QtCore, QtGui, QtWidgets, Signal
 
-ClientFactory = Callable[[str], PultClient]
+if TYPE_CHECKING:
+    from desktop.api.client import ApiError, PultClient, ServerUnreachable
+    from desktop.common.credentials import CredentialStore
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[str], "PultClient"]
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
+#: Imported one per event-loop turn after the first paint, so typing is never held up for long.
+WARM_UP_MODULES = ("desktop.api.client", "desktop.main_window", "desktop.softphone.workspace")
+#: After the first paint: lets the compositor show the frame before the imports take the thread.
+WARM_UP_DELAY_MS = 30
+WARM_UP_FALLBACK_MS = 1000
 
 
 class LoginWindow(QtWidgets.QWidget):
@@ -33,13 +44,17 @@ class LoginWindow(QtWidgets.QWidget):
         self,
         *,
         client_factory: ClientFactory,
-        store: CredentialStore,
+        store: CredentialStore | None = None,
         server: str | None = None,
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
+        """Without ``store`` the OS keyring is opened after the first paint (see warm_up)."""
         super().__init__(parent)
         self._client_factory = client_factory
         self._store = store
+        self._warm_steps: list[Callable[[], object]] = []
+        self._warming = False  # the steps have begun (paint and fallback both start them)
+        self._painted = False
         self.pending: asyncio.Task[None] | None = None
         self.notice = ""  # something to tell after signing in, e.g. "password not saved"
         self.setObjectName("login-window")
@@ -94,15 +109,103 @@ class LoginWindow(QtWidgets.QWidget):
         for edit in (self.server_edit, self.login_edit, self.password_edit):
             edit.returnPressed.connect(self.submit)
 
-        self._fill(server)
+        self.call_note = QtWidgets.QLabel()
+        self.call_note.setObjectName("call-note")
+        self.call_note.setWordWrap(True)
+        self.call_note.hide()
+        layout.insertWidget(layout.indexOf(self.error_label), self.call_note)
+
+        self._server_arg = server
+        if store is not None:
+            self._fill(server)
+        else:
+            # Nothing remembered is known yet: an empty form now, the keyring after the paint.
+            self.keyring_note.hide()
+            self.remember_box.setEnabled(False)
+            self.server_edit.setText(server or DEFAULT_SERVER)
+            self.login_edit.setFocus()
+
+    # -- start-up ----------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Open the keyring and import the network stack, one step per event-loop turn.
+
+        The steps begin a moment after the window's first paint (or after
+        ``WARM_UP_FALLBACK_MS`` if it never paints, e.g. started hidden), so the window is on
+        screen first. A step that fails only logs: the same import runs again (and reports
+        properly) when the person signs in.
+        """
+        steps: list[Callable[[], object]] = []
+        if self._store is None:
+            steps.append(self._open_store)
+        steps += [functools.partial(importlib.import_module, name) for name in WARM_UP_MODULES]
+        self._warm_steps = steps
+        if self._painted:
+            QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, self, self._warm_step)
+        else:
+            QtCore.QTimer.singleShot(WARM_UP_FALLBACK_MS, self, self._warm_step)
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            if self._warm_steps:
+                QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, self, self._warm_step)
+
+    def _warm_step(self) -> None:
+        if not self._warm_steps or self._warming:
+            return
+        self._warming = True
+        QtCore.QTimer.singleShot(0, self, self._next_warm_step)
+
+    def _next_warm_step(self) -> None:
+        if not self._warm_steps:
+            return
+        step = self._warm_steps.pop(0)
+        try:
+            step()
+        except Exception:
+            log.warning("warm-up step failed", exc_info=True)
+        if self._warm_steps:
+            QtCore.QTimer.singleShot(0, self, self._next_warm_step)
+
+    def _open_store(self) -> None:
+        if self._store is not None:
+            return
+        from desktop.common.credentials import CredentialStore
+
+        self._store = CredentialStore()
+        if self.pending is not None and not self.pending.done():
+            return  # signing in already; "remember me" is read when it succeeds
+        typed = (
+            self.login_edit.text()
+            or self.password_edit.text()
+            or self.server_edit.text() != (self._server_arg or DEFAULT_SERVER)
+        )
+        if typed:
+            # The person got there first: keep what they typed, just enable "remember me".
+            can_store = self._store.available()
+            self.keyring_note.setVisible(not can_store)
+            self.remember_box.setEnabled(can_store)
+        else:
+            self._fill(self._server_arg)
+
+    @property
+    def store(self) -> CredentialStore:
+        if self._store is None:
+            from desktop.common.credentials import CredentialStore
+
+            self._store = CredentialStore()
+        return self._store
 
     # -- state -------------------------------------------------------------------------------
 
     def _fill(self, server: str | None) -> None:
-        can_store = self._store.available()
+        store = self.store
+        can_store = store.available()
         self.keyring_note.setVisible(not can_store)
         self.remember_box.setEnabled(can_store)
-        remembered = self._store.load()
+        remembered = store.load()
         self.error_label.clear()
         self.server_edit.setText(server or (remembered.server if remembered else DEFAULT_SERVER))
         if remembered is not None and _same_server(remembered.server, self.server_edit.text()):
@@ -118,10 +221,18 @@ class LoginWindow(QtWidgets.QWidget):
         self._fill(self.server_edit.text())
         self._set_busy(False)
 
+    def set_waiting_call(self, number: str | None) -> None:
+        """Say that a handed-over link will be dialled once signed in (None: nothing waits)."""
+        if number:
+            self.call_note.setText(self.tr("После входа будет набран номер {0}").format(number))
+        else:
+            self.call_note.clear()
+        self.call_note.setVisible(bool(number))
+
     def _set_busy(self, busy: bool) -> None:
         for widget in (self.server_edit, self.login_edit, self.password_edit, self.remember_box):
             widget.setEnabled(not busy)
-        self.remember_box.setEnabled(not busy and self._store.available())
+        self.remember_box.setEnabled(not busy and self.store.available())
         self.submit_button.setEnabled(not busy)
         self.submit_button.setText(self.tr("Вход…") if busy else self.tr("Войти"))
         cursor = QtCore.Qt.CursorShape.BusyCursor if busy else QtCore.Qt.CursorShape.ArrowCursor
@@ -133,6 +244,8 @@ class LoginWindow(QtWidgets.QWidget):
     # -- signing in --------------------------------------------------------------------------
 
     def submit(self) -> None:
+        from desktop.api.client import BadServerAddress, normalise_server
+
         if self.pending is not None and not self.pending.done():
             return
         server_text = self.server_edit.text().strip()
@@ -152,6 +265,8 @@ class LoginWindow(QtWidgets.QWidget):
         self.pending = asyncio.ensure_future(self._sign_in(server, login, password))
 
     async def _sign_in(self, server: str, login: str, password: str) -> None:
+        from desktop.api.client import ApiError, ServerUnreachable
+
         client = self._client_factory(server)
         try:
             await client.login(login, password)
@@ -172,15 +287,19 @@ class LoginWindow(QtWidgets.QWidget):
         self.logged_in.emit(client)
 
     def _remember(self, server: str, login: str, password: str) -> None:
+        from desktop.common.credentials import Remembered
+
         self.notice = ""
         if not self.remember_box.isChecked():
-            self._store.forget()
-        elif not self._store.save(Remembered(server, login, password)):
+            self.store.forget()
+        elif not self.store.save(Remembered(server, login, password)):
             # Shown by the main window: this window is about to hide.
             self.notice = self.tr("Не удалось сохранить пароль в хранилище системы.")
 
     def describe(self, exc: ApiError | ServerUnreachable) -> str:
         """What the person reads: the server's own words when it sent any."""
+        from desktop.api.client import ServerUnreachable
+
         if isinstance(exc, ServerUnreachable):
             return self.tr("Сервер {0} недоступен. Проверьте адрес и подключение к сети.").format(
                 exc.url
@@ -204,6 +323,8 @@ class LoginWindow(QtWidgets.QWidget):
 
 
 def _same_server(a: str, b: str) -> bool:
+    from desktop.api.client import BadServerAddress, normalise_server
+
     try:
         return normalise_server(a) == normalise_server(b)
     except BadServerAddress:
