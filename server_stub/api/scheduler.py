@@ -18,7 +18,7 @@ import anyio
 from fastapi import FastAPI
 
 from server_stub.api import acd_service
-from server_stub.store import billing_storage, billing_work
+from server_stub.store import billing_storage, billing_work, call_cuts
 
 log = logging.getLogger("pult.scheduler")
 
@@ -26,10 +26,11 @@ log = logging.getLogger("pult.scheduler")
 def billing_tick(app: FastAPI) -> billing_work.WorkDone:
     with app.state.session_factory() as session:
         done = billing_work.run_due_work(session, datetime.now(UTC))
+        if done.calls_to_cut:
+            # The SIP edge takes these from GET /api/sip/cuts and ends the calls.
+            call_cuts.enqueue(session, done.calls_to_cut)
+            log.info("prepaid calls out of money, queued to be cut: %s", done.calls_to_cut)
     billing_storage.send_credit_warnings(app.state.settings, done.credit_warnings)
-    if done.calls_to_cut:
-        # The SIP edge has no "cut this call" command yet; the money is already debited.
-        log.warning("prepaid calls out of money (to be cut by the edge): %s", done.calls_to_cut)
     return done
 
 

@@ -29,6 +29,7 @@ loadmodule "tm.so"
 loadmodule "tmx.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
+loadmodule "dialog.so"
 loadmodule "pv.so"
 loadmodule "maxfwd.so"
 loadmodule "usrloc.so"
@@ -57,6 +58,12 @@ modparam("tm", "auto_inv_100_reason", "Trying")
 
 modparam("rr", "enable_full_lr", 0)
 modparam("rr", "append_fromtag", 1)
+
+# Dialogs are tracked (dlg_manage() on accepted INVITEs) so the edge can end a call itself:
+# a prepaid call cut when the money runs out gets a BYE to both parties. Memory only.
+modparam("dialog", "enable_stats", 1)
+modparam("dialog", "db_mode", 0)
+modparam("dialog", "default_timeout", 43200)
 
 # Registrations are kept in memory only: Kamailio is the registrar, the server owns users.
 modparam("usrloc", "db_mode", 0)
@@ -93,6 +100,9 @@ modparam("rtimer", "timer", "name=pult;interval=100000u;mode=1;")
 modparam("rtimer", "exec", "timer=pult;route=ksr_timer")
 modparam("rtimer", "timer", "name=spool;interval=200000u;mode=1;")
 modparam("rtimer", "exec", "timer=spool;route=ksr_spool")
+# Every second: ask the server which calls to end now (money ran out) and end them.
+modparam("rtimer", "timer", "name=cuts;interval=1;mode=1;")
+modparam("rtimer", "exec", "timer=cuts;route=ksr_cuts")
 
 modparam("app_python3", "load", "@@KEMI@@")
 

@@ -9,6 +9,10 @@ Call events are written to a spool directory first and sent from a timer process
 a file is deleted only after the server acknowledged it. So a server that is down loses
 nothing: the events wait and are replayed when it is back, and the server stores each
 (call_id, seq) once. Per-call state lives in the shared-memory htable ``calls``.
+
+Accepted calls are tracked as dialogs (the dialog module), so the edge can also end a call
+itself: every second a timer asks the server which calls to end (``GET /api/sip/cuts``, e.g.
+a prepaid domain ran out of money), sends a BYE to both parties and reports the reason.
 """
 
 # mypy: ignore-errors
@@ -347,6 +351,65 @@ def _branch_label(call_id):
     return f"sip:{user}@{domain}" if user else f"branch {idx}"
 
 
+# --- calls the server wants ended ---------------------------------------------------------
+
+CUT_REASONS = {"out_of_money": (402, "out of money")}
+
+
+def _cut(call_id, why):
+    """End an answered call with a BYE to both parties; report why (the CDR's cause)."""
+    if _get(call_id + "|ended") is not None:
+        return  # a party hung up meanwhile: its own end event stands
+    ftag, ttag = _get(call_id + "|ftag"), _get(call_id + "|ttag")
+    if not ftag or not ttag or KSR.dialog.dlg_get(call_id, ftag, ttag) < 0:
+        KSR.notice(f"pult: no dialog {call_id} to cut ({why}): not here or over\n")
+        return
+    code, reason = CUT_REASONS.get(why, (200, why.replace("_", " ")))
+    # Not dlg_bye("all"): in Kamailio 5.6 the first party's 200 to its BYE can delete the
+    # dialog before the second BYE is built ("terminating non-confirmed dialogs not
+    # supported"), leaving that party connected. So the callee's BYE is sent as a plain
+    # request within the dialog first, then the dialog module ends the caller's side.
+    callee_ok = _bye_callee(call_id, ftag, ttag, reason)
+    caller_ok = KSR.dialog.dlg_bye("caller") > 0
+    if not (callee_ok and caller_ok):
+        KSR.err(f"pult: {call_id} only partly ended ({reason}): {callee_ok=} {caller_ok=}\n")
+    _set(call_id + "|ended", 1)
+    _event(call_id, "end", code=code, reason=reason)
+    KSR.notice(f"pult: call {call_id} ended by the edge: {reason}\n")
+
+
+def _bye_callee(call_id, ftag, ttag, reason):
+    """A BYE to the answering party, as the caller's side of the dialog would send it."""
+    contact = _get(call_id + "|callee")
+    uris = json.loads(_get(call_id + "|uris") or "null")
+    if not contact or not uris:
+        return False
+    cseq = int(_get(call_id + "|cseq") or 0) + 1
+    _set(call_id + "|cseq", cseq)
+    headers = (
+        f"From: <{uris[0]}>;tag={ftag}\r\n"
+        f"To: <{uris[1]}>;tag={ttag}\r\n"
+        f"Call-ID: {call_id}\r\n"
+        f"CSeq: {cseq} BYE\r\n"
+        f'Reason: SIP;cause=402;text="{reason}"\r\n'
+        "Max-Forwards: 70\r\n"
+    )
+    return KSR.tm.t_uac_send("BYE", contact, "", "", headers, "") > 0
+
+
+def _run_cuts():
+    try:
+        status, body = _http("GET", "/api/sip/cuts")
+    except ServerError:
+        return  # the server is away: it keeps the queue (and re-queues on its next tick)
+    if status != 200 or not body:
+        if status != 200:
+            KSR.err(f"pult: cuts not available now ({status})\n")
+        return
+    for item in body.get("cuts", []):
+        _cut(str(item["call_id"]), str(item.get("reason") or "out_of_money"))
+
+
 # --- the routes Kamailio calls ------------------------------------------------------------
 
 
@@ -389,7 +452,10 @@ class Edge:
         if KSR.tmx.t_precheck_trans() > 0:
             KSR.tm.t_check_trans()
             return 1
-        KSR.tm.t_check_trans()
+        if KSR.tm.t_check_trans() == 0:
+            # A retransmission of a request whose transaction exists (an INVITE still waiting
+            # for its ring plan): tm absorbed it; going on would make a second transaction.
+            return 1
         KSR.hdr.remove("Route")
         if KSR.is_REGISTER():
             self._register()
@@ -410,6 +476,8 @@ class Edge:
     def _within_dialog(self, msg):
         if KSR.rr.loose_route() > 0:
             KSR.nathelper.handle_ruri_alias()
+            if _pv("$ft") == _get(_pv("$ci") + "|ftag"):
+                _set(_pv("$ci") + "|cseq", _pv("$cs"))  # the caller's side: for a cut's BYE
             if KSR.is_BYE():
                 call_id = _pv("$ci")
                 if _get(call_id + "|ended") is None:
@@ -440,12 +508,16 @@ class Edge:
         if KSR.tm.t_newtran() < 0:
             KSR.sl.send_reply(500, "Server Internal Error")
             return
+        # Phones stop retransmitting the INVITE while the server works out the ring plan.
+        KSR.tm.t_reply(100, "Trying")
         call_id = _pv("$ci")
         caller = _pv("$fU")
         called = _pv("$rU") or ""
         parties = {"domain": realm, "caller": caller, "called": called, "source": source}
         _set(call_id + "|parties", json.dumps(parties))
         _set(call_id + "|ftag", _pv("$ft"))
+        _set(call_id + "|uris", json.dumps([_pv("$fu"), _pv("$tu")]))
+        _set(call_id + "|cseq", _pv("$cs"))
         KSR.htable.sht_seti("calls", call_id + "|seq", 0)
         try:
             status, plan = _http(
@@ -466,10 +538,17 @@ class Edge:
             KSR.tm.t_reply(503, "Routing unavailable")
             _event(call_id, "refused", code=503, reason="routing unavailable")
             return
+        if source == "trunk" and plan.get("domain"):
+            # The server found the company by the number dialled: name it in this call's
+            # records (who answered is "sip:<login>@<domain>").
+            parties["domain"] = plan["domain"]
+            _set(call_id + "|parties", json.dumps(parties))
         if not plan["accepted"]:
             refused = plan["refused"]
             KSR.tm.t_reply(int(refused["sip_code"]), refused["reason"] or "Forbidden")
             return  # the server wrote the CDR when it refused
+        # Tracked as a dialog so the edge can end it later (see _run_cuts).
+        KSR.dialog.dlg_manage()
         KSR.rr.record_route()
         _set(call_id + "|plan", json.dumps(plan))
         if not _start_stages(call_id, plan, 0):
@@ -501,6 +580,8 @@ class Edge:
         elif 200 <= code < 300:
             if _get(call_id + "|answered") is None:
                 _set(call_id + "|answered", 1)
+                _set(call_id + "|ttag", _pv("$tt") or "")
+                _set(call_id + "|callee", _pv("$(ct{tobody.uri})") or "")
                 _event(call_id, "answer", branch=_branch_label(call_id), code=code)
         elif code >= 300 and code not in BUSY_CODES:
             _set("{}|nonbusy|{}".format(call_id, _get(call_id + "|stage")), 1)
@@ -533,6 +614,10 @@ class Edge:
 
     def ksr_spool(self, msg, *_):
         _flush_spool()
+        return 1
+
+    def ksr_cuts(self, msg, *_):
+        _run_cuts()
         return 1
 
 

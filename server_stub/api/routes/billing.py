@@ -74,6 +74,7 @@ from server_stub.store import (
     billing_reports,
     billing_storage,
     billing_work,
+    call_cuts,
 )
 from server_stub.store import billing_ledger as L
 from server_stub.store.models import Domain
@@ -761,6 +762,7 @@ def tick(session: SessionDep, principal: Provider, request: Request, now: Now) -
     if principal.kind != "system":
         raise forbidden()
     done = billing_work.run_due_work(session, now)
+    call_cuts.enqueue(session, done.calls_to_cut)  # the SIP edge ends them (GET /api/sip/cuts)
     sent = billing_storage.send_credit_warnings(request.app.state.settings, done.credit_warnings)
     return TickOut(
         domains_accrued=done.domains_accrued,

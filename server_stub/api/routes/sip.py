@@ -23,7 +23,7 @@ from server_stub.api.sip_cdr import as_dict, ingest, record_decision
 from server_stub.phones import BadNumber, to_e164
 from server_stub.routing import engine
 from server_stub.routing.plan import Decision, Final
-from server_stub.store import snapshot
+from server_stub.store import call_cuts, snapshot
 from server_stub.store.models import Domain, Number, User
 from server_stub.store.models_calls import Cdr
 
@@ -136,7 +136,7 @@ def _route_from_trunk(body: RouteRequest, session: Session) -> dict[str, Any]:
         decision.group_id or decision.queue_group_id,
     )
     session.commit()
-    return decision.as_dict("en")
+    return {**decision.as_dict("en"), "domain": domain.name}
 
 
 class EventBatch(BaseModel):
@@ -156,6 +156,13 @@ def events(body: EventBatch, session: SessionDep) -> dict[str, int]:
     stored, duplicates = ingest(session, body.events)
     session.commit()
     return {"stored": stored, "duplicates": duplicates}
+
+
+@edge.get("/cuts", operation_id="sip_cuts")
+def cuts(session: SessionDep) -> dict[str, list[dict[str, str]]]:
+    """Calls to end now (the billing tick found their prepaid domain out of money); taken
+    from the queue by this request, so the edge asks about once a second and ends each."""
+    return {"cuts": [{"call_id": c.call_id, "reason": c.reason} for c in call_cuts.take(session)]}
 
 
 router.include_router(edge)

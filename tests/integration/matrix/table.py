@@ -882,6 +882,8 @@ RULES: dict[str, Rule] = {
         exempt="stores call events and the call records built from them (facts the edge "
         "reports), not configuration and not a person's change",
     ),
+    # The edge collects the calls billing asked to cut; taking them is the edge's bookkeeping.
+    "GET /api/sip/cuts": rule(EDGE_ONLY, MACHINE),
     "GET /api/cdrs": rule(DOMAIN_ADMINS, DOMAIN),
     # --- contact centre: break reasons, operator messages, the workstation, statistics --------
     "GET /api/break-reasons": rule(DOMAIN_ANYONE, DOMAIN),

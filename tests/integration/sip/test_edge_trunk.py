@@ -84,6 +84,7 @@ def test_a_call_to_a_company_number_reaches_the_group_its_rule_names(
     cdr = trunk_pbx.wait_cdr(lambda c: c["called"] == DID and c["ended_at"] is not None)
     assert cdr["result"] == "answered" and cdr["direction"] == "incoming"
     assert cdr["group_id"] == group_id and cdr["caller"] != ""
+    assert cdr["answered_by"] == f"sip:operator@{DOMAIN}"
 
 
 def test_an_unknown_number_from_the_trunk_is_refused(trunk_pbx: Pbx, carrier: Agent) -> None:

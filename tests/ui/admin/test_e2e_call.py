@@ -170,9 +170,7 @@ def test_a_domain_configured_only_in_the_admin_panel_takes_a_call_from_the_carri
     cdr = wait_cdr(loop, api)
     assert cdr["result"] == "answered" and cdr["direction"] == "incoming"
     assert cdr["group_id"] == group["id"] and cdr["duration_seconds"] >= 2
-    # Only the login part: for calls from the trunk the edge leaves the domain part empty
-    # ("sip:boris@"), a defect of server_stub/sip reported with this test.
-    assert cdr["answered_by"].startswith(f"sip:{MEMBERS[1].login}@")
+    assert cdr["answered_by"] == f"sip:{MEMBERS[1].login}@{DOMAIN}"
 
     # The admin sees it in the panel's call history: the route went through the rule and group.
     history = workspace.open("cdrs")
