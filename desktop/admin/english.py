@@ -73,6 +73,7 @@ ENGLISH: dict[str, str] = {
     "Длительность": "Duration",
     "Результат": "Result",
     "Номер": "Number",
+    "Номер или имя": "Number or name",
     "Экспорт CSV…": "Export CSV…",
     "Экспорт XLSX…": "Export XLSX…",
     "Выберите вызов, чтобы увидеть его маршрут": "Choose a call to see its route",

@@ -129,7 +129,7 @@ class CallHistorySection(Section):
             self.result.addItem(text, value)
         self.number = QtWidgets.QLineEdit()
         self.number.setObjectName("number")
-        self.number.setPlaceholderText(self.tr("Номер"))
+        self.number.setPlaceholderText(self.tr("Номер или имя"))
         self.number.setClearButtonEnabled(True)
         apply = QtWidgets.QPushButton(self.tr("Показать"))
         apply.setObjectName("apply")
@@ -199,7 +199,7 @@ class CallHistorySection(Section):
             "date_to": end.isoformat(),
             "direction": self.direction.currentData(),
             "result": self.result.currentData(),
-            "number": self.number.text().strip(),
+            "q": self.number.text().strip(),  # a number or a name
             "lang": "en" if tr("Сегодня") == "Today" else "ru",
         }
 

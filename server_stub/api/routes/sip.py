@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from server_stub.api.billing_hook import session_authorize
@@ -24,7 +24,7 @@ from server_stub.phones import BadNumber, to_e164
 from server_stub.routing import engine
 from server_stub.routing.plan import Decision, Final
 from server_stub.store import call_cuts, snapshot
-from server_stub.store.models import Domain, Number, User
+from server_stub.store.models import Contact, ContactPhone, Domain, Number, User
 from server_stub.store.models_calls import Cdr
 
 router = APIRouter()
@@ -177,11 +177,14 @@ def list_cdrs(
     direction: str | None = Query(default=None, max_length=32),
     result: str | None = Query(default=None, max_length=16),
     number: str | None = Query(default=None, max_length=64),
+    q: str | None = Query(default=None, max_length=64, description="a number or a name"),
     lang: Literal["ru", "en"] = "ru",
     offset: int = Query(default=0, ge=0),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> dict[str, Any]:
-    """The domain's calls, newest first; filters: period, direction, result, number."""
+    """The domain's calls, newest first; filters: period, direction, result, number, and ``q``:
+    a number (part of the caller's or called number) or a name (a user's or an address-book
+    contact's, matching the calls of their extension, login or phone numbers)."""
     query = select(Cdr).where(Cdr.domain_id == principal.domain_id)
     if date_from is not None:
         query = query.where(Cdr.started_at >= _aware(date_from))
@@ -194,6 +197,8 @@ def list_cdrs(
     if number:
         like = f"%{number.strip()}%"
         query = query.where(or_(Cdr.caller.like(like), Cdr.called.like(like)))
+    if q and q.strip():
+        query = query.where(_number_or_name(session, principal.domain_id or -1, q.strip()))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(
         query.order_by(Cdr.started_at.desc(), Cdr.id.desc()).offset(offset).limit(limit)
@@ -204,6 +209,37 @@ def list_cdrs(
         "offset": offset,
         "limit": limit,
     }
+
+
+def _number_or_name(session: Session, domain_id: int, text: str) -> ColumnElement[bool]:
+    like = f"%{text}%"
+    matches: list[ColumnElement[bool]] = [Cdr.caller.like(like), Cdr.called.like(like)]
+    name = f"%{text.lower()}%"
+    domain = session.get(Domain, domain_id)
+    users = session.execute(
+        select(User.id, User.login, User.extension).where(
+            User.domain_id == domain_id, func.lower(User.display_name).like(name)
+        )
+    ).all()
+    if users:
+        ids = [u.id for u in users]
+        extensions = [u.extension for u in users]
+        answered = [f"sip:{u.login}@{domain.name}" for u in users] if domain else []
+        matches += [
+            Cdr.caller_user_id.in_(ids),
+            Cdr.caller.in_(extensions),
+            Cdr.called.in_(extensions),
+            Cdr.answered_by.in_(answered),
+        ]
+    phones = session.execute(
+        select(ContactPhone.number)
+        .join(Contact)
+        .where(Contact.domain_id == domain_id, func.lower(Contact.name).like(name))
+    ).scalars()
+    numbers = list(phones)
+    if numbers:
+        matches += [Cdr.caller.in_(numbers), Cdr.called.in_(numbers)]
+    return or_(*matches)
 
 
 def _aware(value: datetime) -> datetime:

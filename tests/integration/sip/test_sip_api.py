@@ -151,3 +151,27 @@ def test_cdrs_are_for_admins_of_their_own_domain_with_filters(
     assert [c["call_id"] for c in by_number.json()["items"]] == ["c-a1"]
     future = client.get("/api/cdrs?date_from=2999-01-01T00:00:00", headers=admin).json()
     assert future["total"] == 0
+
+
+def test_call_history_is_searched_by_number_or_by_name(
+    client: TestClient, world: World, db: Session
+) -> None:
+    from server_stub.store.models import Contact, ContactPhone
+
+    contact = Contact(domain_id=world.a.domain.id, name="Поставщик Ромашка")
+    contact.phones.append(ContactPhone(kind="work", number="+74957654321"))
+    db.add(contact)
+    db.commit()
+    route(client, world.a.operator.extension, "to-operator")  # user → operator
+    route(client, "+74957654321", "to-supplier")  # user → the supplier's number
+    admin = world.a.headers("admin")
+
+    def found(q: str) -> set[str]:
+        items = client.get("/api/cdrs", params={"q": q}, headers=admin).json()["items"]
+        return {c["called"] for c in items}
+
+    operator_name = world.a.operator.display_name.split()[0].lower()  # «оператор», any case
+    assert found(operator_name) == {world.a.operator.extension}
+    assert found("ромашка") == {"+74957654321"}
+    assert found("7654") == {"+74957654321"}
+    assert found("Никто Никогда") == set()
