@@ -25,6 +25,9 @@ from server_stub.store.migrate import upgrade
 from server_stub.store.registry import metadata as ALL_TABLES
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Billing's timer charges domains at a moment of its own choosing; a test that builds an app
+# gets it only when it asks (tests/integration/api/test_scheduler.py), never by surprise.
+os.environ.setdefault("PULT_BILLING_TICK_SECONDS", "0")
 
 PG_URL = os.environ.get("PULT_TEST_PG_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
