@@ -8,11 +8,13 @@ acknowledgements are audited (``acd_messages``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server_stub.acd.operator import Status
 from server_stub.acd.queue import vip_priority
@@ -20,6 +22,8 @@ from server_stub.api import acd_messages, acd_reasons
 from server_stub.api.acd_service import (
     AcdDep,
     AcdNow,
+    AcdService,
+    Action,
     Result,
     announce,
     group_row,
@@ -62,13 +66,27 @@ def _me(session: SessionDep, principal: Principal, result: Result) -> dict[str, 
 # --- operator self-service -------------------------------------------------------------------
 
 
+def _act(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    svc: AcdService,
+    at: datetime,
+    step: Action | None = None,
+) -> dict[str, Any]:
+    """Every operator action: run it (or just the timers) in the domain's ACD, tell the
+    subscribers what changed, and answer with the operator's own view."""
+    domain_id = _domain_id(principal)
+    result = svc.run(session, domain_id, at, step)
+    announce(request, session, domain_id, result)
+    return _me(session, principal, result)
+
+
 @operator.get("/me", operation_id="operator_me")
 def get_me(
     request: Request, session: SessionDep, principal: OperatorDep, svc: AcdDep, at: AcdNow
 ) -> dict[str, Any]:
-    result = svc.run(session, _domain_id(principal), at)
-    announce(request, session, _domain_id(principal), result)
-    return _me(session, principal, result)
+    return _act(request, session, principal, svc, at)
 
 
 class StatusIn(BaseModel):
@@ -105,14 +123,14 @@ def set_status(
                 "reason_id", "выберите причину перерыва", "choose the reason for the break"
             )
     uid = principal.id
-    result = svc.run(
+    return _act(
+        request,
         session,
-        domain_id,
+        principal,
+        svc,
         at,
         lambda d, now: d.set_status(uid, body.status, now, body.reason_id),
     )
-    announce(request, session, domain_id, result)
-    return _me(session, principal, result)
 
 
 @operator.post("/post-call/finish", operation_id="operator_finish_post_call")
@@ -120,11 +138,7 @@ def finish_post_call(
     request: Request, session: SessionDep, principal: OperatorDep, svc: AcdDep, at: AcdNow
 ) -> dict[str, Any]:
     uid = principal.id
-    result = svc.run(
-        session, _domain_id(principal), at, lambda d, now: d.finish_post_call(uid, now)
-    )
-    announce(request, session, _domain_id(principal), result)
-    return _me(session, principal, result)
+    return _act(request, session, principal, svc, at, lambda d, now: d.finish_post_call(uid, now))
 
 
 @operator.post("/post-call/extend", operation_id="operator_extend_post_call")
@@ -132,11 +146,7 @@ def extend_post_call(
     request: Request, session: SessionDep, principal: OperatorDep, svc: AcdDep, at: AcdNow
 ) -> dict[str, Any]:
     uid = principal.id
-    result = svc.run(
-        session, _domain_id(principal), at, lambda d, now: d.extend_post_call(uid, now)
-    )
-    announce(request, session, _domain_id(principal), result)
-    return _me(session, principal, result)
+    return _act(request, session, principal, svc, at, lambda d, now: d.extend_post_call(uid, now))
 
 
 @operator.post("/offers/{offer_id}/accept", operation_id="operator_accept_offer")
@@ -149,11 +159,7 @@ def accept_offer(
     at: AcdNow,
 ) -> dict[str, Any]:
     uid = principal.id
-    result = svc.run(
-        session, _domain_id(principal), at, lambda d, now: d.accept(uid, offer_id, now)
-    )
-    announce(request, session, _domain_id(principal), result)
-    return _me(session, principal, result)
+    return _act(request, session, principal, svc, at, lambda d, now: d.accept(uid, offer_id, now))
 
 
 @operator.post("/offers/{offer_id}/reject", operation_id="operator_reject_offer")
@@ -166,11 +172,7 @@ def reject_offer(
     at: AcdNow,
 ) -> dict[str, Any]:
     uid = principal.id
-    result = svc.run(
-        session, _domain_id(principal), at, lambda d, now: d.reject(uid, offer_id, now)
-    )
-    announce(request, session, _domain_id(principal), result)
-    return _me(session, principal, result)
+    return _act(request, session, principal, svc, at, lambda d, now: d.reject(uid, offer_id, now))
 
 
 # --- the SIP edge ------------------------------------------------------------------------------
