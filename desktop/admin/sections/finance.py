@@ -210,7 +210,11 @@ class FinanceSection(Section):
             return
 
         async def go() -> None:
-            await self.client.request("DELETE", f"/api/billing/services/{service['code']}")
+            # The person confirmed above; the server asks for that confirmation explicitly
+            # (without it a DELETE only answers how much the monthly fee would drop).
+            await self.client.request(
+                "DELETE", f"/api/billing/services/{service['code']}", params={"confirm": "true"}
+            )
             self.show_status(self.tr("Услуга отключена: {0}").format(service["name"]))
             await self._load()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,36 @@ def test_summary_and_finance(workspace: Any, loop: asyncio.AbstractEventLoop) ->
     finance.set_credit()
     settle(loop)
     assert finance.money.errors["credit_limit"].text()
+
+
+def test_finance_promised_payment_and_a_service_on_and_off(
+    workspace: Any, api: PultClient, loop: asyncio.AbstractEventLoop
+) -> None:
+    finance = workspace.open("finance")
+    settle(loop)
+    # A promised payment is credited: it is in the payment history and on the account line.
+    type_into(finance.money, "promised", "500")
+    finance.take_promised()
+    settle(loop)
+    payments = loop.run_until_complete(api.request("GET", "/api/billing/payments"))["items"]
+    assert [Decimal(p["amount"]) for p in payments] == [Decimal("500.00")]
+    assert "Обещанный платёж 500.00" in finance.account_label.text()
+    # A second one before a top-up is refused with the manual's message, shown at the field.
+    type_into(finance.money, "promised", "100")
+    finance.take_promised()
+    settle(loop)
+    assert "не закрыт обещанный платеж" in finance.money.errors["promised"].text()
+    # A service: the quote is confirmed, the service is on; then off again.
+    codes = [s["code"] for s in finance.service_rows]
+    row = next(i for i, s in enumerate(finance.service_rows) if not s["enabled"])
+    code = codes[row]
+    finance.services.selectRow(row)
+    finance.set_service()
+    settle(loop)
+    assert any("Подтвердить" in q for q in dialogs.asked)
+    assert next(s for s in finance.service_rows if s["code"] == code)["enabled"] is True
+    finance.services.selectRow(codes.index(code))
+    finance.disable_service()
+    settle(loop)
+    assert next(s for s in finance.service_rows if s["code"] == code)["enabled"] is False
+    assert "отключена" in finance.status.text()
