@@ -483,6 +483,7 @@ _CHILD_OF = {
     "password_resets": ("user_id", "users", "id"),
     "operator_message_recipients": ("message_id", "operator_messages", "id"),
     "call_events": ("call_id", "cdrs", "call_id"),
+    "call_cuts": ("call_id", "cdrs", "call_id"),  # calls billing asked the edge to end
 }
 _POOL_TABLES = {"domain_pools": "id", "subgroups": "pool_id", "pool_admins": "pool_id"}
 # Session bookkeeping, not configuration: a refused request may legitimately touch them
