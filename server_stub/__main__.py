@@ -36,6 +36,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level="info",
+        # Events are a few hundred bytes of JSON sent to every client: per-connection deflate
+        # cost more CPU than the fan-out itself (bench/events_bench.py) for little saving.
+        ws_per_message_deflate=False,
     )
     return 0
 

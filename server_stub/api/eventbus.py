@@ -11,6 +11,7 @@ Scale-out (ARCHITECTURE.md): with PostgreSQL the same interface is fed by LISTEN
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import uuid
 from collections import deque
@@ -29,6 +30,8 @@ class Event:
     at: str
     # Roles that may see it (None: every authenticated user of the domain).
     audience: frozenset[str] | None = None
+    # epoch -> the frame as sent; filled by the first subscriber that sends it.
+    _text: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def wire(self, epoch: str) -> dict[str, Any]:
         return {
@@ -38,6 +41,15 @@ class Event:
             "at": self.at,
             "data": self.data,
         }
+
+    def wire_text(self, epoch: str) -> str:
+        """The JSON frame, serialised once however many subscribers send it."""
+        text = self._text.get(epoch)
+        if text is None:
+            # The same form as Starlette's send_json, so clients see the same bytes.
+            text = json.dumps(self.wire(epoch), separators=(",", ":"), ensure_ascii=False)
+            self._text[epoch] = text
+        return text
 
 
 # Identity semantics: subscriptions live in a set, and two are never "equal".
@@ -87,23 +99,30 @@ class EventBus:
                 audience=frozenset(audience) if audience is not None else None,
             )
             self._buffer.append(event)
+            # One hand-off per event loop, not per subscriber: each call_soon_threadsafe wakes
+            # the loop, which then fights this thread for the GIL, so 300 of them made the
+            # request (and the last subscriber) wait tens of milliseconds.
+            by_loop: dict[asyncio.AbstractEventLoop, list[Subscription]] = {}
+            for sub in self._subs:
+                by_loop.setdefault(sub.loop, []).append(sub)
             # Scheduled under the lock: two threads publishing at once must reach every
             # subscriber in sequence order, or a client could miss the lower one on reconnect.
-            for sub in list(self._subs):
+            for loop, subs in by_loop.items():
                 try:
-                    sub.loop.call_soon_threadsafe(self._deliver, sub, event)
+                    loop.call_soon_threadsafe(self._deliver, subs, event)
                 except RuntimeError:
-                    # Its event loop is closed: the subscriber is gone without unsubscribing.
-                    # Dropping it keeps a committed change from failing its request.
-                    self._subs.discard(sub)
+                    # Its event loop is closed: the subscribers are gone without unsubscribing.
+                    # Dropping them keeps a committed change from failing its request.
+                    self._subs.difference_update(subs)
         return event
 
     @staticmethod
-    def _deliver(sub: Subscription, event: Event) -> None:
-        try:
-            sub.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            sub.overflowed = True
+    def _deliver(subs: list[Subscription], event: Event) -> None:
+        for sub in subs:
+            try:
+                sub.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                sub.overflowed = True
 
     def subscribe(self, maxsize: int = 1000) -> Subscription:
         sub = Subscription(asyncio.Queue(maxsize=maxsize), asyncio.get_running_loop())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 
 from server_stub.api.eventbus import Event, EventBus, visible_to
@@ -150,3 +151,39 @@ def test_a_user_audience_reaches_that_person_only() -> None:
     assert visible_to(event, 1, identity(operators, 7))
     assert not visible_to(event, 1, identity(operators, 8))  # a colleague, same role
     assert not visible_to(event, 1, identity(frozenset({"domain_admin"}), None))
+
+
+async def test_many_subscribers_of_one_loop_get_every_event_from_one_wake_up() -> None:
+    """300 clients must not cost 300 cross-thread wake-ups per event (bench/events_bench.py):
+    a publisher on another thread hands each event to a loop once, for all its subscribers,
+    and every subscriber still gets every event in order."""
+    bus = EventBus()
+    subs = [bus.subscribe() for _ in range(300)]
+    loop = asyncio.get_running_loop()
+    wake_ups = 0
+    original = loop.call_soon_threadsafe
+
+    def counting(callback: object, *args: object) -> object:
+        nonlocal wake_ups
+        wake_ups += callback == EventBus._deliver  # not to_thread's own hand-back
+        return original(callback, *args)  # type: ignore[arg-type]
+
+    loop.call_soon_threadsafe = counting  # type: ignore[method-assign,assignment]
+    try:
+        for n in range(3):
+            await asyncio.to_thread(bus.publish, "operator.changed", 1, {"n": n})
+        await asyncio.sleep(0)
+    finally:
+        del loop.call_soon_threadsafe
+    assert wake_ups == 3
+    for sub in subs:
+        assert [sub.queue.get_nowait().data["n"] for _ in range(3)] == [0, 1, 2]
+
+
+def test_the_frame_is_serialised_once_as_starlette_would() -> None:
+    bus = EventBus()
+    event = bus.publish("contact.created", 1, {"name": "Иван"})
+    text = event.wire_text(bus.epoch)
+    assert json.loads(text) == event.wire(bus.epoch)
+    assert "Иван" in text and ", " not in text  # send_json's form: compact, not ASCII-escaped
+    assert event.wire_text(bus.epoch) is text
