@@ -1,13 +1,14 @@
 """The application: the login window, then the main window, and back on sign-out.
 
 Cold start: this module imports only Qt, the translations, the login window and the
-single-instance socket. The API client, the keyring and the main window are imported after the
-login window's first paint (see :meth:`desktop.login.LoginWindow.warm_up`).
+single-instance socket. The login window is painted on Qt's own event loop; asyncio and qasync
+start after that frame (:func:`wait_first_paint`, :func:`start_event_loop`), and the API client,
+the keyring and the main window are imported after it too, step by step (see
+:meth:`desktop.login.LoginWindow.warm_up`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -18,16 +19,20 @@ from typing import TYPE_CHECKING, Any
 from desktop.common import i18n
 from desktop.common.single_instance import InstanceServer, hand_over, parse_call_uri
 from desktop.login import ClientFactory, LoginWindow
-from desktop.qt import QEventLoop, QtCore, QtGui, QtWidgets
+from desktop.qt import QtCore, QtGui, QtWidgets
 
 if TYPE_CHECKING:
     from desktop.api.client import PultClient
     from desktop.common.credentials import CredentialStore
     from desktop.main_window import MainWindow
+    from desktop.qt import QEventLoop
 
 log = logging.getLogger(__name__)
 
 ICON = Path(__file__).resolve().parent.parent / "resources" / "icons" / "pult.svg"
+
+#: A window that is never painted (started minimised, say) holds the start-up no longer than this.
+FIRST_PAINT_WAIT_MS = 1000
 
 #: How long a handed-over number waits for the phone to register before it is dialled anyway
 #: (the softphone then says itself why it cannot call).
@@ -74,8 +79,10 @@ class Controller(QtCore.QObject):
     def _open_main(self, client: PultClient) -> None:
         from desktop.main_window import MainWindow
 
-        self.main_window = MainWindow(client)
+        # The first tab now, the other workspaces after the main window's first paint.
+        self.main_window = MainWindow(client, defer=True)
         self.main_window.signed_out.connect(self._back_to_login)
+        self.main_window.dial_requested.connect(self.dial)
         if self.login_window.notice:
             self.main_window.statusBar().showMessage(self.login_window.notice)
         self.main_window.show()
@@ -194,6 +201,42 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def wait_first_paint(window: LoginWindow) -> None:
+    """Turn Qt's own event loop until ``window`` has been painted (or FIRST_PAINT_WAIT_MS).
+
+    Nothing of asyncio exists yet: the window costs what a bare Qt window costs, and links
+    handed over meanwhile are taken by the single-instance socket as usual.
+    """
+    if window.painted:
+        return
+    frame = QtCore.QEventLoop()
+    give_up = QtCore.QTimer()
+    give_up.setSingleShot(True)
+    give_up.timeout.connect(frame.quit)
+    window.first_painted.connect(frame.quit)
+    give_up.start(FIRST_PAINT_WAIT_MS)
+    frame.exec()
+    give_up.stop()
+    window.first_painted.disconnect(frame.quit)
+
+
+def start_event_loop(app: QtWidgets.QApplication) -> QEventLoop:
+    """asyncio on top of Qt (qasync), set as the current loop; called after the first paint.
+
+    The imports are split by a pass over the pending events, so a key pressed meanwhile is
+    handled between them rather than after both.
+    """
+    import asyncio
+
+    QtCore.QCoreApplication.processEvents()
+    from desktop.qt import QEventLoop
+
+    QtCore.QCoreApplication.processEvents()
+    loop = QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    return loop
+
+
 def run(server: str | None, lang: str, link: str | None = None) -> int:
     # A running client takes the link (or just comes to the front); this launch opens nothing.
     if hand_over(link or ""):
@@ -218,8 +261,6 @@ def run(server: str | None, lang: str, link: str | None = None) -> int:
             return 0
         log.warning("running without the single-instance socket")
     translator = i18n.install(app, lang)  # noqa: F841 — must outlive the event loop
-    loop = QEventLoop(app)
-    asyncio.set_event_loop(loop)
 
     def make_client(url: str) -> PultClient:
         from desktop.api.client import PultClient
@@ -231,6 +272,11 @@ def run(server: str | None, lang: str, link: str | None = None) -> int:
     controller.start()
     if link:
         controller.open_link(link)
+    wait_first_paint(controller.login_window)
+    if not controller.login_window.isVisible():
+        instance.close()  # closed before it was even painted: nothing started, nothing to stop
+        return 0
+    loop = start_event_loop(app)
     # After the first paint: the keyring and the network stack.
     QtCore.QTimer.singleShot(0, controller.warm_up)
     try:

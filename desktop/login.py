@@ -3,14 +3,14 @@
 Signing in runs as an asyncio task on the qasync loop, so the window stays responsive while
 the server thinks (argon2 is deliberately slow) or while a dead address times out.
 
-Cold start: this module imports only Qt. The API client (httpx, pydantic) and the keyring are
+Cold start: this module imports only Qt (not even asyncio: the window is painted on Qt's own
+loop, and qasync starts after it). The API client (httpx, pydantic) and the keyring are
 imported after the window's first paint (:meth:`LoginWindow.warm_up`), so the window appears
 as fast as an empty Qt window; by the time a person has typed a password they are loaded.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import importlib
 import logging
@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from desktop.qt import QtCore, QtGui, QtWidgets, Signal
 
 if TYPE_CHECKING:
+    import asyncio
+
     from desktop.api.client import ApiError, PultClient, ServerUnreachable
     from desktop.common.credentials import CredentialStore
 
@@ -28,17 +30,27 @@ log = logging.getLogger(__name__)
 ClientFactory = Callable[[str], "PultClient"]
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
-#: Imported one per event-loop turn after the first paint, so typing is never held up for long.
-WARM_UP_MODULES = ("desktop.api.client", "desktop.main_window", "desktop.softphone.workspace")
+#: Imported one per event-loop turn after the first paint, so typing is never held up for long
+#: (pydantic and httpx are the two big ones; pjsua2 loads with the engine module, so the main
+#: window does not wait for it after signing in).
+WARM_UP_MODULES = (
+    "pydantic",
+    "desktop.api.client",
+    "desktop.main_window",
+    "desktop.softphone.workspace",
+    "desktop.softphone.engine.engine",
+)
 #: After the first paint: lets the compositor show the frame before the imports take the thread.
 WARM_UP_DELAY_MS = 30
 WARM_UP_FALLBACK_MS = 1000
 
 
 class LoginWindow(QtWidgets.QWidget):
-    """Emits :attr:`logged_in` with a signed-in :class:`PultClient`."""
+    """Emits :attr:`logged_in` with a signed-in :class:`PultClient`, and :attr:`first_painted`
+    once the window has been painted for the first time."""
 
     logged_in = Signal(object)
+    first_painted = Signal()
 
     def __init__(
         self,
@@ -55,6 +67,8 @@ class LoginWindow(QtWidgets.QWidget):
         self._warm_steps: list[Callable[[], object]] = []
         self._warming = False  # the steps have begun (paint and fallback both start them)
         self._painted = False
+        #: Every warm-up step has run: signing in now waits only for the server.
+        self.warmed = False
         self.pending: asyncio.Task[None] | None = None
         self.notice = ""  # something to tell after signing in, e.g. "password not saved"
         self.setObjectName("login-window")
@@ -79,9 +93,6 @@ class LoginWindow(QtWidgets.QWidget):
         self.error_label.setObjectName("error")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b00020;")
-        self.error_label.setTextInteractionFlags(
-            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse
-        )
         self.submit_button = QtWidgets.QPushButton(self.tr("Войти"))
         self.submit_button.setObjectName("submit")
         self.submit_button.setDefault(True)
@@ -139,6 +150,7 @@ class LoginWindow(QtWidgets.QWidget):
         if self._store is None:
             steps.append(self._open_store)
         steps += [functools.partial(importlib.import_module, name) for name in WARM_UP_MODULES]
+        steps.append(_warm_up_main_window_types)
         self._warm_steps = steps
         if self._painted:
             QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, self, self._warm_step)
@@ -151,6 +163,11 @@ class LoginWindow(QtWidgets.QWidget):
             self._painted = True
             if self._warm_steps:
                 QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, self, self._warm_step)
+            self.first_painted.emit()
+
+    @property
+    def painted(self) -> bool:
+        return self._painted
 
     def _warm_step(self) -> None:
         if not self._warm_steps or self._warming:
@@ -168,6 +185,8 @@ class LoginWindow(QtWidgets.QWidget):
             log.warning("warm-up step failed", exc_info=True)
         if self._warm_steps:
             QtCore.QTimer.singleShot(0, self, self._next_warm_step)
+        else:
+            self.warmed = True
 
     def _open_store(self) -> None:
         if self._store is not None:
@@ -239,11 +258,19 @@ class LoginWindow(QtWidgets.QWidget):
         self.setCursor(QtGui.QCursor(cursor))
 
     def show_error(self, text: str) -> None:
+        # Selectable (to copy the server's words) from the first error on, not in __init__: the
+        # first touch of ``QtCore.Qt`` makes PySide build all ~100 of its enums (~25 ms), which
+        # the first paint should not wait for.
+        self.error_label.setTextInteractionFlags(
+            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         self.error_label.setText(text)
 
     # -- signing in --------------------------------------------------------------------------
 
     def submit(self) -> None:
+        import asyncio
+
         from desktop.api.client import BadServerAddress, normalise_server
 
         if self.pending is not None and not self.pending.done():
@@ -320,6 +347,12 @@ class LoginWindow(QtWidgets.QWidget):
         if self.pending is not None and not self.pending.done():
             self.pending.cancel()
         super().closeEvent(event)
+
+
+def _warm_up_main_window_types() -> None:
+    from desktop.main_window import warm_up_types
+
+    warm_up_types()
 
 
 def _same_server(a: str, b: str) -> bool:

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
-from pydantic import BaseModel, ValidationError
+# httpx imports its command-line tool whenever click and rich are installed (the server needs
+# them): 40 % of httpx's import time, for a program the client never runs. A None entry makes
+# that one import fail, and httpx falls back to its stub ``httpx.main``.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+import httpx  # noqa: E402
+from pydantic import BaseModel, ValidationError  # noqa: E402
 
 
 class DomainRef(BaseModel):

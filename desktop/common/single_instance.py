@@ -12,8 +12,6 @@ connections; the next launch removes it and becomes the first instance.
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import logging
 import os
 import re
@@ -85,13 +83,17 @@ def socket_name() -> str:
     override = os.environ.get(NAME_ENV)
     if override:
         return override
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if sys.platform.startswith("linux") and runtime and os.path.isdir(runtime):
+        return os.path.join(runtime, "pult-instance")
+    # Imported here: hashlib loads OpenSSL (~4 ms), which the usual Linux start never needs.
+    import getpass
+    import hashlib
+
     try:
         user = getpass.getuser()
     except Exception:
         user = str(os.getuid()) if hasattr(os, "getuid") else "user"
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if sys.platform.startswith("linux") and runtime and os.path.isdir(runtime):
-        return os.path.join(runtime, "pult-instance")
     digest = hashlib.sha256(user.encode("utf-8")).hexdigest()[:16]
     return f"pult-instance-{digest}"
 
