@@ -29,6 +29,8 @@ class Branch:
     delay_seconds: int = 0
     user_id: int | None = None
     label: str = ""
+    #: SIP headers the edge adds to this branch's INVITE (name, value), e.g. X-Pult-Spy.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class Decision:
                             "delay_seconds": b.delay_seconds,
                             "user_id": b.user_id,
                             "label": b.label,
+                            "headers": dict(b.headers),
                         }
                         for b in s.branches
                     ],

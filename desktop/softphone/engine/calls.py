@@ -16,6 +16,7 @@ from desktop.softphone.engine.types import (
     Direction,
     LineInfo,
     LineState,
+    SpyMode,
     display_name_of,
     number_of,
 )
@@ -37,7 +38,8 @@ class SoftAccount(pj.Account):
         self.engine = engine
 
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
-        self.engine.guard(lambda: self.engine.on_incoming(self, prm.callId))
+        call_id, message = prm.callId, str(prm.rdata.wholeMsg)
+        self.engine.guard(lambda: self.engine.on_incoming(self, call_id, message))
 
     def onRegState(self, prm: pj.OnRegStateParam) -> None:
         code, reason, expires = int(prm.code), str(prm.reason), int(prm.expiration)
@@ -81,6 +83,12 @@ class SoftCall(pj.Call):
         self.replacement: SoftCall | None = None
         self.codec = ""
         self.rx_prev = (0, 0)  # (lost, received) at the previous quality sample
+        #: On the operator's phone: this call is a supervisor listening in, in this mode (it
+        #: is not a line: the person sees an indicator, not a call).
+        self.spy: SpyMode | None = None
+        self.spy_session: int | None = None
+        #: On the supervisor's phone: the mode change sent and not yet answered.
+        self.spy_request: SpyMode | None = None
 
     @property
     def ended(self) -> bool:
@@ -168,6 +176,14 @@ class SoftCall(pj.Call):
         method = "info" if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO else "rfc2833"
         digit = str(prm.digit)
         self.engine.guard(lambda: self.engine.on_dtmf(self, digit, method))
+
+    def onInstantMessage(self, prm: pj.OnInstantMessageParam) -> None:
+        content_type, body = str(prm.contentType), str(prm.msgBody)
+        self.engine.guard(lambda: self.engine.on_call_message(self, content_type, body))
+
+    def onInstantMessageStatus(self, prm: pj.OnInstantMessageStatusParam) -> None:
+        code, reason = int(prm.code), str(prm.reason)
+        self.engine.guard(lambda: self.engine.on_call_message_status(self, code, reason))
 
     def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
         def accept() -> None:

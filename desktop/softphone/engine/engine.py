@@ -25,6 +25,8 @@ from desktop.softphone.engine import audio_bridge, quality
 from desktop.softphone.engine.calls import SoftAccount, SoftCall
 from desktop.softphone.engine.devices import AudioChoice, SoundDevice, pick, signature
 from desktop.softphone.engine.types import (
+    SPY_CONTENT_TYPE,
+    SPY_HEADER,
     Direction,
     EngineError,
     Event,
@@ -35,7 +37,10 @@ from desktop.softphone.engine.types import (
     Quality,
     Registration,
     SipAccount,
+    SpyMode,
     Transport,
+    header_value,
+    parse_spy,
     target_uri,
 )
 
@@ -47,6 +52,7 @@ PJ_MAX_CALLS = 4
 #: tones (DTMF-like signalling, hold music) and no PBX needs it.
 CODEC_ORDER = ("opus", "G722", "PCMA", "PCMU")
 BUSY = 486
+NOTHING_TO_HEAR = 480  # a listen-in call arrives when this phone is in no call
 
 
 @dataclass(frozen=True)
@@ -378,7 +384,7 @@ class Engine:
 
     # --- lines -------------------------------------------------------------------------------
     def lines(self) -> list[LineInfo]:
-        return [c.info() for c in self._calls.values() if not c.ended]
+        return [c.info() for c in self._live()]
 
     def line(self, line_id: int) -> LineInfo:
         return self._call(line_id).info()
@@ -390,7 +396,11 @@ class Engine:
         return found
 
     def _live(self) -> list[SoftCall]:
-        return [c for c in self._calls.values() if not c.ended]
+        """The person's lines: every call not over, except supervisors listening in."""
+        return [c for c in self._calls.values() if not c.ended and c.spy is None]
+
+    def _spies(self) -> list[SoftCall]:
+        return [c for c in self._calls.values() if not c.ended and c.spy is not None]
 
     def new_call(
         self,
@@ -423,10 +433,14 @@ class Engine:
         self._emit(Event(EventKind.LINE, line=call.info()))
         return call.line_id
 
-    def on_incoming(self, acc: SoftAccount, call_id: int) -> None:
+    def on_incoming(self, acc: SoftAccount, call_id: int, message: str = "") -> None:
         live = self._live()
         call = self.new_call(acc, Direction.IN, "", call_id)
         call.remote_uri = str(call.getInfo().remoteUri)
+        spy = parse_spy(header_value(message, SPY_HEADER) or "")
+        if spy is not None:
+            self._answer_spy(call, spy[0], spy[1], live)
+            return
         prm = pj.CallOpParam()
         if self.dnd or len(live) >= self.config.max_lines:
             call.refused = "dnd" if self.dnd else "busy"
@@ -442,6 +456,82 @@ class Engine:
         if self.auto_answer is not None and not live:
             line_id = call.line_id
             self.later(self.auto_answer, lambda: self._auto_answer(line_id))
+
+    def _answer_spy(
+        self, call: SoftCall, mode: SpyMode, session: int | None, live: list[SoftCall]
+    ) -> None:
+        """A supervisor joins this operator's call: answered at once, without ringing and
+        without a line (the SIP edge lets only the server set the header, and only for a
+        supervisor of this domain). Do-not-disturb does not apply to the supervisor."""
+        call.spy, call.spy_session = mode, session
+        prm = pj.CallOpParam()
+        if not any(c.state is LineState.TALKING for c in live):
+            call.refused = "nothing_to_hear"
+            prm.statusCode = NOTHING_TO_HEAR
+            call.hangup(prm)
+            return
+        prm.statusCode = 200
+        call.answer(prm)
+        call.state = LineState.CONNECTING
+        self._emit_spy(call)
+
+    def _emit_spy(self, call: SoftCall) -> None:
+        mode = "" if call.ended or call.spy is None else call.spy.value
+        self._emit(
+            Event(
+                EventKind.SPY,
+                data={"mode": mode, "session": call.spy_session, "call": call.line_id},
+            )
+        )
+
+    def spies(self) -> dict[int, SpyMode]:
+        """Supervisors listening in on this phone now: call id → mode."""
+        return {c.line_id: c.spy for c in self._spies() if c.spy is not None}
+
+    def on_call_message(self, call: SoftCall, content_type: str, body: str) -> None:
+        """A mode change from the supervisor (the edge relayed it: the server allowed it)."""
+        if call.spy is None or SPY_CONTENT_TYPE not in content_type.lower():
+            return
+        found = parse_spy(body)
+        if found is None or found[0] is call.spy:
+            return
+        call.spy = found[0]
+        self.rewire()
+        self._emit_spy(call)
+
+    def set_spy_mode(self, line_id: int, mode: SpyMode | str) -> None:
+        """On the supervisor's phone: ask the operator's phone to mix ``mode`` on this call
+        (set the mode with the server's API first; the edge refuses any other). The answer
+        comes as an EventKind.SPY event with the SIP status."""
+        call = self._call(line_id)
+        try:
+            wanted = SpyMode(str(mode))
+        except ValueError as exc:
+            raise EngineError("bad_mode", str(mode)) from exc
+        if call.state is not LineState.TALKING:
+            raise EngineError("not_talking", str(line_id))
+        prm = pj.SendInstantMessageParam()
+        prm.contentType = SPY_CONTENT_TYPE
+        prm.content = wanted.value
+        call.spy_request = wanted
+        call.sendInstantMessage(prm)
+
+    def on_call_message_status(self, call: SoftCall, code: int, reason: str) -> None:
+        wanted, call.spy_request = call.spy_request, None
+        if wanted is None:
+            return
+        self._emit(
+            Event(
+                EventKind.SPY,
+                line=call.info(),
+                data={
+                    "mode": wanted.value,
+                    "status": code,
+                    "reason": reason,
+                    "accepted": 200 <= code < 300,
+                },
+            )
+        )
 
     def _auto_answer(self, line_id: int) -> None:
         call = self._calls.get(line_id)
@@ -614,6 +704,13 @@ class Engine:
         return Quality(quality.bars(loss, jitter, rtt), loss, jitter, rtt, call.codec)
 
     def on_line_changed(self, call: SoftCall) -> None:
+        if call.spy is not None:
+            if call.ended:
+                self.rewire()
+                if not call.refused:
+                    self._emit_spy(call)
+                self.later(0.0, lambda: self._forget(call.line_id))
+            return
         if call.ended:
             self._end(call)
             return
@@ -628,6 +725,9 @@ class Engine:
         self._update_ringer()
         self._emit(Event(EventKind.ENDED, line=call.info()))
         if not self._live():
+            # Nothing left to listen to: the supervisors' calls end with the last line.
+            for spy in self._spies():
+                self._hangup_quietly(spy.line_id)
             self._close_bridge()
         # Deleting a Call inside its own callback crashes pjsua2: drop it from the poll loop.
         self.later(0.0, lambda: self._forget(call.line_id))
@@ -668,6 +768,28 @@ class Engine:
                 other = media.get(other_id)
                 if other_id != call.line_id and other is not None:
                     want(am, other)
+        # Supervisors listening in (see SpyMode): they hear this phone's microphone and every
+        # talking line; whisper also reaches the speaker, barge also the lines.
+        lines = [am for am in media.values() if am is not None]
+        for spy in self._spies():
+            spy_am = spy.audio_media()
+            if spy_am is None:
+                continue
+            self._open_bridge()
+            if not sources:
+                sources = self._sources()
+            if not sinks:
+                sinks = self._sinks()
+            for src in sources:
+                want(src, spy_am)
+            for am in lines:
+                want(am, spy_am)
+            if spy.spy in (SpyMode.WHISPER, SpyMode.BARGE):
+                for dst in sinks:
+                    want(spy_am, dst)
+            if spy.spy is SpyMode.BARGE:
+                for am in lines:
+                    want(spy_am, am)
         for key, (src, dst) in self._links.items():
             if key not in wanted:
                 with contextlib.suppress(pj.Error):

@@ -16,7 +16,7 @@ class EngineError(Exception):
     """An action that cannot be done now; ``code`` is stable, the UI words it.
 
     Codes: no_account, lines_busy, bad_target, dial_failed, no_line, not_ringing, not_talking,
-    no_transport, not_started.
+    no_transport, not_started, bad_mode.
     """
 
     def __init__(self, code: str, detail: str = "") -> None:
@@ -39,6 +39,45 @@ class LineState(StrEnum):
     CONNECTING = "connecting"  # answered, waiting for ACK
     TALKING = "talking"
     ENDED = "ended"
+
+
+class SpyMode(StrEnum):
+    """How a supervisor takes part in an operator's call (the server authorises each)."""
+
+    LISTEN = "listen"  # hears the customer and the operator; nobody hears them
+    WHISPER = "whisper"  # as listen, and the operator hears them (the customer does not)
+    BARGE = "barge"  # everyone hears everyone
+
+
+#: Set on the operator's INVITE by the server only (the SIP edge strips it from clients).
+SPY_HEADER = "X-Pult-Spy"
+#: The in-dialog MESSAGE the supervisor's phone sends to change the mode (body: the mode).
+SPY_CONTENT_TYPE = "application/x-pult-spy"
+
+
+def parse_spy(value: str) -> tuple[SpyMode, int | None] | None:
+    """``"whisper;session=12"`` → (WHISPER, 12); anything else → None."""
+    mode, *params = (part.strip() for part in value.split(";"))
+    try:
+        found = SpyMode(mode.lower())
+    except ValueError:
+        return None
+    session = None
+    for param in params:
+        key, _, val = param.partition("=")
+        if key.strip().lower() == "session" and val.strip().isdigit():
+            session = int(val.strip())
+    return found, session
+
+
+def header_value(message: str, name: str) -> str | None:
+    """The first value of header ``name`` in a raw SIP message (the body is not searched)."""
+    head = message.replace("\r\n", "\n").split("\n\n", 1)[0]
+    for line in head.split("\n")[1:]:
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == name.lower():
+            return value.strip()
+    return None
 
 
 class Transport(StrEnum):
@@ -124,6 +163,10 @@ class EventKind(StrEnum):
     DTMF = "dtmf"  # data: digit, method
     TRANSFER = "transfer"  # data: status, final
     DEVICES = "devices"  # the list of sound devices changed
+    #: A supervisor's listen-in. On the operator's phone (no line is shown for it): data
+    #: mode ("" when it is over), session, call. On the supervisor's phone, after
+    #: set_spy_mode: line, data mode, status (the SIP answer), accepted.
+    SPY = "spy"
     ERROR = "error"  # data: message (a pjsua error inside a callback)
 
 
