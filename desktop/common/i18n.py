@@ -39,6 +39,7 @@ ENGLISH: dict[str, str] = {
     # main window
     "Пульт — {0}": "Pult — {0}",
     "Выйти": "Sign out",
+    "Нет телефона": "No phone",
     "Домен: {0} ({1})": "Domain: {0} ({1})",
     "Пул (без домена)": "Pool (no domain)",
     "Роли: {0}": "Roles: {0}",

@@ -27,6 +27,8 @@ class EngineAdapter(QtCore.QObject):
     transfer_progress = Signal(object, int, bool)  # LineInfo, SIP status, final
     devices_changed = Signal()
     failed = Signal(str)
+    #: Listen/whisper/barge news: the mode on this phone, or a supervisor's change answered.
+    spy_changed = Signal(dict)
 
     def __init__(self, engine: EngineAPI, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -75,5 +77,7 @@ class EngineAdapter(QtCore.QObject):
             )
         elif kind is EventKind.DEVICES:
             self.devices_changed.emit()
+        elif kind is EventKind.SPY:
+            self.spy_changed.emit(dict(event.data))
         elif kind is EventKind.ERROR:
             self.failed.emit(str(event.data.get("message", "")))

@@ -62,6 +62,7 @@ ENGLISH: dict[str, str] = {
     "Не удалось узнать SIP-учётную запись: {0}": "Could not get the SIP account: {0}",
     "Нет входящего вызова": "No incoming call",
     "Нет вызова": "No call",
+    "Нет разговора с оператором": "No call with an operator",
     "Нет конференции": "No conference",
     "Нет регистрации ({0} {1}), повтор…": "Not registered ({0} {1}), retrying…",
     "Номер, имя или SIP-адрес": "Number, name or SIP address",

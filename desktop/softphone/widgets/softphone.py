@@ -17,7 +17,13 @@ from desktop.qt import QtCore, QtGui, QtWidgets, Signal
 from desktop.softphone import hotkeys
 from desktop.softphone.directory import Directory
 from desktop.softphone.engine.devices import DEFAULT, AudioChoice
-from desktop.softphone.engine.types import EngineError, LineInfo, LineState, Registration
+from desktop.softphone.engine.types import (
+    Direction,
+    EngineError,
+    LineInfo,
+    LineState,
+    Registration,
+)
 from desktop.softphone.history import History, entry_for
 from desktop.softphone.qt_adapter import EngineAdapter
 from desktop.softphone.widgets.dialpad import DialPad
@@ -321,6 +327,27 @@ class SoftphoneWidget(QtWidgets.QWidget):
             self.number_edit.clear()
             return True
         return False
+
+    def spy_line(self) -> LineInfo | None:
+        """The supervisor's listen/whisper/barge call: the one dialled to a ``spy-`` target."""
+        for line in self.engine.lines():
+            if line.direction is Direction.OUT and line.number.startswith("spy-"):
+                return line
+        return None
+
+    def set_spy_mode(self, mode: str) -> bool:
+        """Switch the running listen/whisper/barge call to ``mode`` (the server already
+        agreed to it: the edge refuses a mode the supervisor API did not set)."""
+        line = self.spy_line()
+        if line is None:
+            self.show_message(self.tr("Нет разговора с оператором"))
+            return False
+        return self.act(lambda: self.engine.set_spy_mode(line.id, mode))
+
+    def hangup_spy(self) -> None:
+        line = self.spy_line()
+        if line is not None:
+            self.act(lambda: self.engine.hangup(line.id))
 
     def key_pressed(self, key: str) -> None:
         line = self.current()

@@ -166,6 +166,13 @@ class FakeEngine:
         self._get(line_id)
         return self.quality_value
 
+    def set_spy_mode(self, line_id: int, mode: str) -> None:
+        line = self._get(line_id)
+        if line.state is not LineState.TALKING:
+            raise EngineError("not_talking", str(line_id))
+        self.actions.append(("spy_mode", line_id, mode))
+        self._emit(EventKind.SPY, line, mode=mode, status=200, reason="OK", accepted=True)
+
     def sound_devices(self) -> list[SoundDevice]:
         return list(self.devices)
 
