@@ -15,7 +15,9 @@ that address with 180 and 486. The caller (``caller.xml``) dials the callee's ex
 answers the 407 challenge and measures authenticated INVITE -> 180. For each rate (calls/s,
 ``--seconds`` each) both targets get one SIPp run; a target stops at its first rate with a
 failed call or a rate it could not keep up with (under 90 % of the asked rate). Printed per
-target: the highest clean rate, INVITE -> 180 p50/p99 there, and pult/baseline ratios.
+target: the highest clean rate, INVITE -> 180 p50/p99 there, and pult/baseline ratios; per
+step also the CPU time per call of the target's processes (pult: server + Kamailio edge), read
+from /proc, which unlike the latencies hardly depends on what else the machine is running.
 
 The edge's flood guard (pike) is set out of reach: every call of the bench comes from one
 loopback address, which a real deployment never sees at these rates.
@@ -126,8 +128,21 @@ def provision(database_url: str) -> Accounts:
         engine.dispose()
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) used so far by the live processes of a process group."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:  # after "pid (comm)": state ppid pgrp … utime(11) stime(12)
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def running_server(database_url: str, data_dir: Path, token: str) -> Iterator[str]:
+def running_server(database_url: str, data_dir: Path, token: str) -> Iterator[tuple[str, int]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULT_")}
     env |= {
@@ -163,7 +178,7 @@ def running_server(database_url: str, data_dir: Path, token: str) -> Iterator[st
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
-        yield base
+        yield base, proc.pid
     finally:
         stop(proc, 15)
 
@@ -193,7 +208,9 @@ def options_ping(port: int, wait: float) -> None:
 
 
 @contextmanager
-def running_baseline(run_dir: Path, callee_extension: str, children: int) -> Iterator[int]:
+def running_baseline(
+    run_dir: Path, callee_extension: str, children: int
+) -> Iterator[tuple[int, int]]:
     binary = kamailio_binary()
     assert binary is not None
     run_dir.mkdir(parents=True)
@@ -230,7 +247,7 @@ def running_baseline(run_dir: Path, callee_extension: str, children: int) -> Ite
             options_ping(port, 15)
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n{log.read_text()[-3000:]}") from exc
-        yield port
+        yield port, proc.pid
     finally:
         stop(proc)
 
@@ -301,6 +318,7 @@ class Step:
     achieved_rate: float
     p50_ms: float | None
     p99_ms: float | None
+    cpu_ms: tuple[float, ...] = ()  # CPU time per call of each of the target's process groups
     note: str = ""
 
     @property
@@ -357,8 +375,17 @@ def timings(work: Path) -> Timings:
     return Timings(starts, latencies)
 
 
-def run_step(target: str, port: int, rate: int, seconds: float, work: Path, ext: str) -> Step:
+def run_step(
+    target: str,
+    port: int,
+    rate: int,
+    seconds: float,
+    work: Path,
+    ext: str,
+    groups: tuple[int, ...] = (),
+) -> Step:
     work.mkdir(parents=True)
+    cpu_before = [group_cpu_seconds(g) for g in groups]
     calls = max(1, round(rate * seconds))
     limit = max(100, rate)  # concurrent calls; each lasts ~0.5 s (the callee's ring)
     args = sipp_args("caller.xml", free_port(), ext)
@@ -377,6 +404,8 @@ def run_step(target: str, port: int, rate: int, seconds: float, work: Path, ext:
         )
     except subprocess.TimeoutExpired:
         note = "SIPp did not end in time"
+    time.sleep(0.6)  # the callee's 486 ends each call 0.5 s after its 180
+    cpu = [group_cpu_seconds(g) - before for g, before in zip(groups, cpu_before, strict=True)]
     stat = last_stat_row(work)
     successful = int(stat.get("SuccessfulCall(C)", 0) or 0)
     failed = int(stat.get("FailedCall(C)", 0) or 0)
@@ -395,6 +424,7 @@ def run_step(target: str, port: int, rate: int, seconds: float, work: Path, ext:
         measured.send_rate,
         percentile(measured.latencies_ms, 0.5),
         percentile(measured.latencies_ms, 0.99),
+        tuple(c * 1000 / calls for c in cpu),
         note,
     )
 
@@ -415,13 +445,14 @@ def report(steps: list[Step], rates: list[int]) -> bool:
     print()
     print(
         f"{'target':<9} {'rate':>5} {'calls':>6} {'ok':>6} {'failed':>6} {'retr':>5} "
-        f"{'reached':>8} {'p50 ms':>7} {'p99 ms':>7}  note"
+        f"{'reached':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu ms':>6}  note"
     )
     for s in steps:
         print(
             f"{s.target:<9} {s.rate:>5} {s.calls:>6} {s.successful:>6} {s.failed:>6} "
             f"{s.retransmissions:>5} {s.achieved_rate:>8.1f} {fmt(s.p50_ms):>7} "
-            f"{fmt(s.p99_ms):>7}  {s.note or ('' if s.clean else 'not clean')}"
+            f"{fmt(s.p99_ms):>7} {fmt(sum(s.cpu_ms)):>6}  "
+            f"{s.note or ('' if s.clean else 'not clean')}"
         )
     print()
     top = {t: best(steps, t) for t in ("pult", "baseline")}
@@ -455,6 +486,13 @@ def report(steps: list[Step], rates: list[int]) -> bool:
                 f"at the same rate ({pult.rate} calls/s): p50 {pult.p50_ms / same.p50_ms:.1f}x, "
                 f"p99 {pult.p99_ms / same.p99_ms:.1f}x the baseline's"
             )
+        if same and same.cpu_ms and len(pult.cpu_ms) == 2:
+            server, edge = pult.cpu_ms
+            print(
+                f"CPU per call at {pult.rate} calls/s: server {server:.2f} ms + edge {edge:.2f} ms"
+                f" = {(server + edge) / sum(same.cpu_ms):.1f}x the baseline's "
+                f"{sum(same.cpu_ms):.2f} ms"
+            )
     met = bool(
         pult and pult.rate >= GOAL_RATE and pult.p99_ms is not None and pult.p99_ms <= GOAL_P99_MS
     )
@@ -487,7 +525,7 @@ def main() -> int:
             token = secrets.token_urlsafe(24)
             data_dir = work / "data"
             data_dir.mkdir()
-            server = stack.enter_context(running_server(database_url, data_dir, token))
+            server, server_pid = stack.enter_context(running_server(database_url, data_dir, token))
             edge = Edge(
                 EdgeConfig(
                     server_url=server,
@@ -501,10 +539,13 @@ def main() -> int:
             )
             edge.start()
             stack.callback(edge.stop)
-            baseline = stack.enter_context(
+            baseline, baseline_pid = stack.enter_context(
                 running_baseline(work / "baseline", accounts.callee_extension, args.children)
             )
             targets = {"pult": edge.cfg.port, "baseline": baseline}
+            assert edge.proc is not None
+            # Process groups whose CPU time a step charges to its target.
+            groups = {"pult": (server_pid, edge.proc.pid), "baseline": (baseline_pid,)}
             callee_port = free_port()
             for port in targets.values():
                 register(port, callee_port, work)
@@ -534,12 +575,16 @@ def main() -> int:
                         args.seconds,
                         work / f"{target}-{rate}",
                         accounts.callee_extension,
+                        groups[target],
                     )
                     steps.append(step)
                     print(
                         f"  {target:<9} {rate:>4} calls/s: ok {step.successful}/{step.calls}, "
                         f"failed {step.failed}, p50 {fmt(step.p50_ms)} ms, "
-                        f"p99 {fmt(step.p99_ms)} ms {step.note}",
+                        f"p99 {fmt(step.p99_ms)} ms, CPU ms/call "
+                        + " + ".join(fmt(c) for c in step.cpu_ms)
+                        + " "
+                        f"{step.note}",
                         flush=True,
                     )
                     if not step.clean:

@@ -11,6 +11,7 @@ from server_stub import __version__
 from server_stub.api import errors, scheduler
 from server_stub.api.eventbus import EventBus
 from server_stub.api.routes import MODULES
+from server_stub.api.sip_fast import EdgeFastPath
 from server_stub.settings import Settings, get_settings
 from server_stub.store import billing_sync, registry  # noqa: F401  (registry: every table)
 from server_stub.store.db import make_engine, make_session_factory
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.secret_key = settings.resolved_secret_key()
     app.state.bus = EventBus(capacity=settings.event_buffer_size)
     errors.install(app)
+    app.add_middleware(EdgeFastPath)  # the SIP edge's per-call requests
 
     @app.get("/api/health", tags=["health"], operation_id="health")
     def health(request: Request) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,38 +44,57 @@ def _ts(value: Any) -> datetime:
 def record_decision(
     session: Session,
     call_id: str,
-    domain: Domain,
-    caller: User | None,
+    domain_id: int,
+    caller_user_id: int | None,
     caller_label: str,
     called: str,
     source: str,
     decision: Decision,
     group_id: int | None,
-) -> Cdr:
-    """The CDR as routing sees it; a second route request for the same call changes nothing."""
-    cdr = session.execute(select(Cdr).where(Cdr.call_id == call_id)).scalar_one_or_none()
-    if cdr is not None:
-        return cdr
-    cdr = Cdr(
-        call_id=call_id,
-        domain_id=domain.id,
-        direction=decision.direction,
-        source=source,
-        caller=caller_label,
-        caller_user_id=caller.id if caller else None,
-        called=called,
-        group_id=group_id or decision.queue_group_id,
-        trace=[list(line) for line in decision.trace],
-        started_at=datetime.now(UTC),
-    )
+) -> None:
+    """The CDR as routing sees it; a second route request for the same call changes nothing.
+
+    Written with a plain INSERT: this runs for every INVITE, and the unit of work costs more
+    than the row. Only when the call's events arrived first (the edge gave up waiting for this
+    answer and reported the call) is the CDR built from them too."""
+    cdrs = Cdr.metadata.tables[Cdr.__tablename__]
+    events = CallEvent.metadata.tables[CallEvent.__tablename__]
+    conn = session.connection()  # Core statements: the ORM's per-statement work is not needed
+    known, early = conn.execute(
+        select(
+            select(cdrs.c.id).where(cdrs.c.call_id == call_id).exists(),
+            select(events.c.id).where(events.c.call_id == call_id).exists(),
+        )
+    ).one()
+    if known:
+        return
+    started = datetime.now(UTC)
+    values: dict[str, Any] = {
+        "call_id": call_id,
+        "domain_id": domain_id,
+        "direction": decision.direction,
+        "source": source,
+        "caller": caller_label,
+        "caller_user_id": caller_user_id,
+        "called": called,
+        "group_id": group_id or decision.queue_group_id,
+        "trace": [list(line) for line in decision.trace],
+        "started_at": started,
+        "result": CdrResult.IN_PROGRESS,
+    }
     if decision.refused is not None:
-        cdr.result = CdrResult.REFUSED
-        cdr.sip_code = decision.refused.sip_code
-        cdr.cause = decision.refused.reason
-        cdr.ended_at = cdr.started_at
+        values |= {
+            "result": CdrResult.REFUSED,
+            "sip_code": decision.refused.sip_code,
+            "cause": decision.refused.reason,
+            "ended_at": started,
+        }
+    if not early:
+        conn.execute(insert(cdrs).values(values))
+        return
+    cdr = Cdr(**values)
     session.add(cdr)
     _recompute(session, cdr)
-    return cdr
 
 
 def _cdr_from_event(session: Session, event: dict[str, Any]) -> Cdr:
@@ -103,43 +122,91 @@ def _cdr_from_event(session: Session, event: dict[str, Any]) -> Cdr:
     return cdr
 
 
+def _event_row(call_id: str, seq: int, event: dict[str, Any]) -> CallEvent:
+    return CallEvent(
+        call_id=call_id,
+        seq=seq,
+        type=str(event["type"]),
+        at=_ts(event.get("at")),
+        branch=str(event.get("branch") or "")[:255],
+        code=int(event["code"]) if event.get("code") is not None else None,
+        reason=str(event.get("reason") or "")[:255],
+        payload=event,
+    )
+
+
 def ingest(session: Session, events: Iterable[dict[str, Any]]) -> tuple[int, int]:
-    """Store new events, recompute their calls' CDRs; (stored, duplicates). Caller commits."""
+    """Store new events, recompute their calls' CDRs; (stored, duplicates). Caller commits.
+
+    The edge sends every event of every call, so a batch costs a few statements, not a few
+    per event: one read of the stored keys, one insert, one read of the calls' CDRs and events.
+    """
+    batch = [(str(e["call_id"]), int(e["seq"]), e) for e in events]
+    call_ids = {call_id for call_id, _, _ in batch}
+    stored_keys = {
+        (call_id, seq)
+        for call_id, seq in session.execute(
+            select(CallEvent.call_id, CallEvent.seq).where(CallEvent.call_id.in_(call_ids))
+        )
+    }
+    rows: list[CallEvent] = []
+    touched: dict[str, dict[str, Any]] = {}
+    duplicates = 0
+    for call_id, seq, event in batch:
+        if (call_id, seq) in stored_keys:
+            duplicates += 1
+            continue
+        stored_keys.add((call_id, seq))
+        rows.append(_event_row(call_id, seq, event))
+        touched.setdefault(call_id, event)
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+    except IntegrityError:  # a concurrent replay stored some meanwhile: one at a time
+        stored, duplicates, touched = _store_each(session, batch)
+    else:
+        stored = len(rows)
+    if not touched:
+        return stored, duplicates
+    cdrs = {
+        c.call_id: c for c in session.execute(select(Cdr).where(Cdr.call_id.in_(touched))).scalars()
+    }
+    by_call: dict[str, list[CallEvent]] = {call_id: [] for call_id in touched}
+    for row in session.execute(
+        select(CallEvent).where(CallEvent.call_id.in_(touched)).order_by(CallEvent.at)
+    ).scalars():
+        by_call[row.call_id].append(row)
+    for call_id, first in touched.items():
+        cdr = cdrs.get(call_id) or _cdr_from_event(session, first)
+        _apply_events(cdr, by_call[call_id])
+        cdrs[call_id] = cdr
+    session.flush()  # billing reads the CDRs it rates
+    for call_id in touched:
+        _bill(session, cdrs[call_id])
+    return stored, duplicates
+
+
+def _store_each(
+    session: Session, batch: list[tuple[str, int, dict[str, Any]]]
+) -> tuple[int, int, dict[str, dict[str, Any]]]:
     stored = duplicates = 0
     touched: dict[str, dict[str, Any]] = {}
-    for event in events:
-        call_id, seq = str(event["call_id"]), int(event["seq"])
+    for call_id, seq, event in batch:
         exists = session.execute(
             select(CallEvent.id).where(CallEvent.call_id == call_id, CallEvent.seq == seq)
         ).first()
         if exists is not None:
             duplicates += 1
             continue
-        row = CallEvent(
-            call_id=call_id,
-            seq=seq,
-            type=str(event["type"]),
-            at=_ts(event.get("at")),
-            branch=str(event.get("branch") or "")[:255],
-            code=int(event["code"]) if event.get("code") is not None else None,
-            reason=str(event.get("reason") or "")[:255],
-            payload=event,
-        )
         try:
             with session.begin_nested():
-                session.add(row)
+                session.add(_event_row(call_id, seq, event))
         except IntegrityError:  # the same event from a concurrent replay
             duplicates += 1
             continue
         stored += 1
         touched.setdefault(call_id, event)
-    for call_id, first in touched.items():
-        cdr = session.execute(select(Cdr).where(Cdr.call_id == call_id)).scalar_one_or_none()
-        if cdr is None:
-            cdr = _cdr_from_event(session, first)
-        _recompute(session, cdr)
-        _bill(session, cdr)
-    return stored, duplicates
+    return stored, duplicates, touched
 
 
 PAID_DIRECTIONS = frozenset({"local", "long_distance", "mobile", "international"})
@@ -178,6 +245,11 @@ def _recompute(session: Session, cdr: Cdr) -> None:
             select(CallEvent).where(CallEvent.call_id == cdr.call_id).order_by(CallEvent.at)
         ).scalars()
     )
+    _apply_events(cdr, events)
+
+
+def _apply_events(cdr: Cdr, events: list[CallEvent]) -> None:
+    """The CDR from the routing decision and all stored events of its call, oldest first."""
     answers = [e for e in events if e.type == "answer"]
     ends = [e for e in events if e.type in ("end", "refused")]
     if answers:
