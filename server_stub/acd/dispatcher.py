@@ -23,6 +23,9 @@ from server_stub.acd.queue import Queue, WaitingCall, expected_wait
 from server_stub.acd.select import AcdAlgorithm, OperatorState, select_operator
 
 DEFAULT_AWAY_AFTER = 2
+# Once the SIP edge rings an operator's phone, the edge's ring timer ends the offer (it reports
+# the lapse); the dispatcher's own expiry waits this much longer, only in case the edge is gone.
+EDGE_GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Offer:
     user_id: int
     offered_at: float
     expires_at: float
+    ringing: bool = False  # the SIP edge rings the operator's phone (see ring_at_edge)
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,33 @@ class Dispatcher:
         )
         eff.lapsed.append(offer)
         self._return_to_head(offer, at, eff)
+
+    def ring_at_edge(self, call_id: str, offer_id: int, now: float) -> Effects:
+        """The SIP edge started ringing the operator's phone for this offer (once per offer).
+
+        The phone rings for the group's answer time counted from now, not from the offer, and
+        the edge reports how it ended (:meth:`edge_lapse`, :meth:`answered`); the
+        dispatcher's own expiry stays as a safety net a little later.
+        """
+        offer = self.offers.get(call_id)
+        if offer is not None and offer.offer_id == offer_id and not offer.ringing:
+            cfg = self.groups.get(offer.call.group_id)
+            ring = cfg.answer_seconds if cfg else 0
+            until = max(offer.expires_at, now + ring + EDGE_GRACE_SECONDS)
+            self.offers[call_id] = replace(offer, ringing=True, expires_at=until)
+        return Effects()
+
+    def edge_lapse(
+        self, call_id: str, offer_id: int, now: float, *, rejected: bool = False
+    ) -> Effects:
+        """The edge says the phone was not answered (or declined): the same as an offer that
+        lapsed. An offer that is no longer current (already lapsed, withdrawn) is left alone."""
+        eff = Effects()
+        offer = self.offers.get(call_id)
+        if offer is not None and offer.offer_id == offer_id:
+            self._lapse(offer, now, eff, rejected=rejected)
+        self._dispatch(now, eff)
+        return eff
 
     def answered(self, call_id: str, now: float, user_id: int | None = None) -> Effects:
         """The edge reports that the operator picked up (same as the operator accepting)."""

@@ -107,6 +107,11 @@ class AcdService:
             self._domains[domain_id] = work
         return Result(work, eff, info, now_ts)
 
+    def peek(self, domain_id: int) -> Dispatcher | None:
+        """The live dispatcher of a domain to read (never to change), None before first use."""
+        with self._lock:
+            return self._domains.get(domain_id)
+
     def domains(self) -> list[int]:
         with self._lock:
             return list(self._domains)

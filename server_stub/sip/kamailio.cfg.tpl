@@ -14,6 +14,9 @@ rev_dns=no
 use_dns_cache=no
 mhomed=0
 server_header="Server: Pult edge"
+# The most a transaction may have (30: tm refuses more): a queued ACD call takes one per
+# wait and one per phone it rings, so it can be offered about 15 times (pult_kemi.py, ACD).
+max_branches=30
 user_agent_header="User-Agent: Pult edge"
 
 listen=udp:@@ADDRESS@@:@@PORT@@
@@ -103,6 +106,9 @@ modparam("rtimer", "exec", "timer=spool;route=ksr_spool")
 # Every second: ask the server which calls to end now (money ran out) and end them.
 modparam("rtimer", "timer", "name=cuts;interval=1;mode=1;")
 modparam("rtimer", "exec", "timer=cuts;route=ksr_cuts")
+# Every 100 ms, while calls wait in ACD queues: ask which are offered now and ring them.
+modparam("rtimer", "timer", "name=acd;interval=100000u;mode=1;")
+modparam("rtimer", "exec", "timer=acd;route=ksr_acd")
 
 modparam("app_python3", "load", "@@KEMI@@")
 

@@ -19,10 +19,12 @@ a prepaid domain ran out of money), sends a BYE to both parties and reports the 
 
 import contextlib
 import hashlib
+import http.client
 import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -39,6 +41,12 @@ BAN_AFTER = int(CFG.get("ban_after", 5))
 HTTP_TIMEOUT = float(CFG.get("http_timeout", 3.0))
 TOKEN_HEADER = "X-Pult-Edge-Token"
 BUSY_CODES = (486, 600)
+#: Set by the server only (a supervisor's listen-in call): removed from every client INVITE.
+SPY_HEADER = "X-Pult-Spy"
+SPY_CONTENT_TYPE = "application/x-pult-spy"
+# A mode change travels in a MESSAGE inside the call (pjsua answers an INFO it does not know
+# with 500 and gives the application no say); INFO is checked the same way.
+SPY_METHODS = ("MESSAGE", "INFO")
 MEDIA_REFUSAL = (480, "Voicemail not available")
 
 
@@ -46,22 +54,55 @@ class ServerError(Exception):
     pass
 
 
+_SERVER_URL = urllib.parse.urlsplit(SERVER)
+_conn = None  # (pid, connection): one kept-alive connection per Kamailio process
+
+
+def _connection(fresh):
+    global _conn
+    if _conn is not None and _conn[0] == os.getpid() and not fresh:
+        return _conn[1]
+    if _conn is not None and _conn[0] == os.getpid():
+        _conn[1].close()
+    https = _SERVER_URL.scheme == "https"
+    kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    # Made after the fork (the pid check): children never share a socket.
+    _conn = (os.getpid(), kind(_SERVER_URL.hostname, _SERVER_URL.port, timeout=HTTP_TIMEOUT))
+    return _conn[1]
+
+
 def _http(method, path, body=None):
+    """(status, JSON body or None; None for any status >= 300). Over one kept-alive
+    connection per process: a new TCP connection per request cost the server and the
+    edge more than the route decision itself."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
-        SERVER + path,
-        data=data,
-        method=method,
-        headers={TOKEN_HEADER: TOKEN, "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
+    headers = {TOKEN_HEADER: TOKEN, "Content-Type": "application/json"}
+    for attempt in (0, 1):
+        conn = _connection(fresh=attempt > 0)
+        reused = conn.sock is not None
+        try:
+            conn.request(method, _SERVER_URL.path.rstrip("/") + path, body=data, headers=headers)
+            resp = conn.getresponse()
             raw = resp.read()
+        except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
+            conn.close()
+            if reused and attempt == 0:
+                # The server closed the idle connection before reading this request: it was
+                # not handled, so it goes once more on a new connection.
+                continue
+            raise ServerError(str(exc)) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()  # a timeout or a broken answer: the next request starts clean
+            raise ServerError(str(exc)) from exc
+        if resp.will_close:
+            conn.close()
+        if resp.status >= 300:
+            return resp.status, None
+        try:
             return resp.status, (json.loads(raw) if raw else None)
-    except urllib.error.HTTPError as exc:
-        return exc.code, None
-    except (OSError, ValueError) as exc:
-        raise ServerError(str(exc)) from exc
+        except ValueError as exc:
+            raise ServerError(str(exc)) from exc
+    raise ServerError("unreachable")
 
 
 def _pv(name):
@@ -99,7 +140,10 @@ def _event(call_id, kind, **fields):
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(event, fh)
         fh.flush()
-        os.fsync(fh.fileno())
+        if kind != "ringing":
+            # Answers and ends make the CDR and the bill: on disk before the call goes on.
+            # A ringing event changes neither, and its flush would hold up the 180 itself.
+            os.fsync(fh.fileno())
     os.rename(tmp, os.path.join(SPOOL, name))
 
 
@@ -341,6 +385,53 @@ def _is_busy(stage):
     )
 
 
+def _plan_headers(call_id, plan):
+    """Remember the per-branch headers of a plan that has any (most plans have none)."""
+    stages = [
+        [[b["uri"], b.get("headers") or {}] for b in stage["branches"]] for stage in plan["stages"]
+    ]
+    if any(h for stage in stages for _, h in stage):
+        _set(call_id + "|hdrs", json.dumps(stages))
+
+
+def _add_branch_headers(call_id):
+    """In a branch route: add the headers the plan gives this branch's target.
+
+    A branch here is a registered contact, not the plan's branch: a stage of one plan branch
+    gives its headers to all its contacts; otherwise the contact's user part names the login."""
+    raw = _get(call_id + "|hdrs")
+    if not raw:
+        return
+    stages = json.loads(raw)
+    idx = int(_get(call_id + "|stage") or 0)
+    if idx >= len(stages):
+        return
+    branches = stages[idx]
+    if len(branches) == 1:
+        headers = branches[0][1]
+    else:
+        user = _pv("$rU") or ""
+        headers = next(
+            (h for uri, h in branches if uri.split(":", 1)[-1].split("@", 1)[0] == user), {}
+        )
+    for name, value in headers.items():
+        KSR.hdr.append(f"{name}: {value}\r\n")
+
+
+def _spy_info_allowed(call_id):
+    """A listen-in mode change (SIP INFO from the supervisor's phone): relayed only when the
+    server says the audited API set exactly this mode on the session of this call."""
+    if _pv("$ft") != _get(call_id + "|ftag"):
+        return False  # only the supervisor (who placed the call) changes the mode
+    mode = (_pv("$rb") or "").strip()
+    try:
+        status, _ = _http("POST", "/api/sip/spy/mode", {"call_id": call_id, "mode": mode})
+    except ServerError as exc:
+        KSR.err(f"pult: cannot check a listen-in mode change: {exc}\n")
+        return False
+    return status == 200
+
+
 def _branch_label(call_id):
     idx = _pv("$T_branch_idx")
     label = _get(f"{call_id}|br|{idx}")
@@ -375,6 +466,7 @@ def _cut(call_id, why):
         KSR.err(f"pult: {call_id} only partly ended ({reason}): {callee_ok=} {caller_ok=}\n")
     _set(call_id + "|ended", 1)
     _event(call_id, "end", code=code, reason=reason)
+    _acd_hung_up(call_id)
     KSR.notice(f"pult: call {call_id} ended by the edge: {reason}\n")
 
 
@@ -410,6 +502,270 @@ def _run_cuts():
         _cut(str(item["call_id"]), str(item.get("reason") or "out_of_money"))
 
 
+# --- ACD queues -----------------------------------------------------------------------------
+#
+# A call the plan sends to an ACD group is queued at the server and its INVITE transaction is
+# suspended (tm t_suspend) while the caller hears ringback (180). A 100 ms timer asks the
+# server which held calls are offered now (POST /api/acd/edge/offers) and resumes each offered
+# call (t_continue) into ksr_acd_ring, which rings that operator's phones for the group's
+# answer time. No answer or a refusal is reported as a lapsed offer and the call is suspended
+# again (t_suspend works in the failure-route context t_continue runs in, Kamailio >= 5.0);
+# an answer and the hang-up are reported so the operator's state follows the call.
+#
+# Held calls are files in ACD_DIR (the timer lists them; nothing to ask when there are none);
+# per-call state is in the "calls" htable: |acd (group), |acd_state (waiting, ringing,
+# lapsing, withdrawn, talking), |acd_offer (the offer being rung), |acd_last (its id).
+
+ACD_DIR = CFG.get("acd_dir") or os.path.join(os.path.dirname(SPOOL.rstrip("/")), "acd")
+os.makedirs(ACD_DIR, exist_ok=True)
+ACD_MAX_WAIT_MS = int(CFG.get("acd_max_wait_seconds", 3600)) * 1000
+# Declined on the phone. 482: a UDP phone still holds the INVITE transaction of an earlier offer
+# of the same call (about 5 s after its CANCEL) and takes the new branch for a merged request;
+# counted as a refusal, so the call goes to someone else for the cool-down instead of retrying.
+ACD_REJECT_CODES = (482, 486, 600, 603)
+
+
+def _acd_http(method, path, body=None):
+    """Like _http, but an error answer's JSON body is returned too (it carries the cause)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        SERVER + path,
+        data=data,
+        method=method,
+        headers={TOKEN_HEADER: TOKEN, "Content-Type": "application/json", "Accept-Language": "en"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
+            raw = resp.read()
+            return resp.status, (json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as exc:
+        try:
+            return exc.code, json.loads(exc.read() or b"null")
+        except ValueError:
+            return exc.code, None
+    except (OSError, ValueError) as exc:
+        raise ServerError(str(exc)) from exc
+
+
+def _acd_path(call_id):
+    return "/api/acd/calls/" + urllib.parse.quote(call_id, safe="")
+
+
+def _acd_file(call_id):
+    return os.path.join(ACD_DIR, hashlib.sha1(call_id.encode()).hexdigest() + ".json")
+
+
+def _acd_tell(call_id, what, body=None):
+    """Report answered/ended to the server; a failure is logged (the server's own timers
+    and the next poll reconcile what it missed)."""
+    try:
+        status, _ = _acd_http("POST", _acd_path(call_id) + "/" + what, body or {})
+    except ServerError as exc:
+        KSR.err(f"pult: ACD {what} for {call_id} not reported: {exc}\n")
+        return
+    if status != 200:
+        KSR.notice(f"pult: ACD {what} for {call_id}: server answered {status}\n")
+
+
+def _acd_forget(call_id):
+    with contextlib.suppress(OSError):
+        os.unlink(_acd_file(call_id))
+
+
+def _acd_enqueue(call_id, plan, parties):
+    """Queue the call at the server, ring back the caller and hold the INVITE."""
+    body = {
+        "domain": parties["domain"],
+        "group_id": int(plan["queue_group_id"]),
+        "call_id": call_id,
+        "caller": parties["caller"],
+        "require_online": True,
+    }
+    try:
+        status, answer = _acd_http("POST", "/api/acd/calls", body)
+    except ServerError as exc:
+        KSR.err(f"pult: ACD enqueue failed: {exc}\n")
+        status, answer = 0, None
+    if status != 200:
+        if status == 409 and answer and answer.get("message"):
+            code, reason = 480, str(answer["message"])
+        else:
+            code, reason = 503, "Queue unavailable"
+        KSR.tm.t_reply(code, reason)
+        _event(call_id, "end", code=code, reason=reason, result="missed")
+        return
+    _set(call_id + "|acd", plan["queue_group_id"])
+    _set(call_id + "|acd_cseq", (_pv("$cs") or "").split(" ")[0])
+    KSR.tm.t_reply(180, "Ringing")
+    _acd_wait(call_id)
+
+
+def _acd_wait(call_id):
+    """Suspend the transaction until the dispatcher offers the call (request or failure route)."""
+    KSR.tm.t_set_fr(ACD_MAX_WAIT_MS, ACD_MAX_WAIT_MS)
+    KSR.tm.t_on_failure("ksr_failure")
+    if KSR.tmx.t_suspend() < 0:
+        # Every wait and every offer takes a branch of the transaction (max_branches in
+        # kamailio.cfg): a call offered that many times ends here.
+        KSR.err(f"pult: cannot hold the queued call {call_id} any longer\n")
+        _acd_forget(call_id)
+        _set(call_id + "|acd_state", "ended")
+        _acd_tell(call_id, "ended")
+        KSR.tm.t_reply(480, "No operator answered")
+        _event(call_id, "end", code=480, reason="no operator answered", result="missed")
+        return
+    item = {
+        "call_id": call_id,
+        "tindex": int(_pv("$T(id_index)")),
+        "tlabel": int(_pv("$T(id_label)")),
+    }
+    path = _acd_file(call_id)
+    with open(path + ".tmp", "w", encoding="utf-8") as fh:
+        json.dump(item, fh)
+    os.rename(path + ".tmp", path)
+    _set(call_id + "|acd_state", "waiting")
+
+
+def _acd_ring(call_id):
+    """In the resumed transaction: ring the offered operator's phones for the answer time."""
+    offer = json.loads(_get(call_id + "|acd_offer") or "null")
+    if offer is None:
+        _acd_wait(call_id)
+        return
+    _clear_branches()
+    if KSR.registrar.lookup_uri("location", offer["uri"]) > 0:
+        ring_ms = max(1, int(offer["ring_seconds"])) * 1000
+        _set(call_id + "|stage", offer["offer_id"])
+        KSR.tm.t_set_fr(ring_ms, ring_ms)
+        KSR.tm.t_on_failure("ksr_failure")
+        KSR.tm.t_on_reply("ksr_onreply")
+        KSR.tm.t_on_branch("ksr_branch")
+        if KSR.tm.t_relay() > 0:
+            KSR.info(f"pult: ACD call {call_id} rings {offer['uri']}\n")
+            return
+    KSR.notice(f"pult: ACD offer of {call_id} to {offer['uri']}: no phone to ring\n")
+    _acd_lapsed(call_id, offer, "unreachable")
+    _acd_wait(call_id)
+
+
+def _acd_lapsed(call_id, offer, reason):
+    _set(call_id + "|acd_state", "lapsing")
+    try:
+        _acd_http(
+            "POST",
+            "/api/acd/edge/offers/{}/lapsed".format(offer["offer_id"]),
+            {"call_id": call_id, "reason": reason},
+        )
+    except ServerError as exc:
+        # The server lapses the offer itself a little later (its safety-net expiry).
+        KSR.err(f"pult: ACD lapse of {call_id} not reported: {exc}\n")
+
+
+def _acd_failure(call_id):
+    """ksr_failure for a queued call: the caller gave up, the wait ran out, or an offer ended."""
+    state = _get(call_id + "|acd_state")
+    if state == "ended":
+        return  # already reported (see _acd_cancel)
+    if KSR.tm.t_is_canceled() > 0:
+        _acd_forget(call_id)
+        _set(call_id + "|acd_state", "ended")
+        _acd_tell(call_id, "ended")
+        _event(call_id, "end", code=487, reason="cancelled by the caller", result="missed")
+        return
+    if state == "waiting":
+        _acd_forget(call_id)
+        _set(call_id + "|acd_state", "ended")
+        _acd_tell(call_id, "ended")
+        KSR.tm.t_reply(480, "No operator answered in time")
+        _event(call_id, "end", code=480, reason="no operator answered in time", result="missed")
+        return
+    offer = json.loads(_get(call_id + "|acd_offer") or "null")
+    if state == "ringing" and offer is not None:
+        code = int(_pv("$T_reply_code") or 0)
+        reason = "rejected" if code in ACD_REJECT_CODES else "no_answer"
+        _acd_lapsed(call_id, offer, reason)
+    _acd_wait(call_id)
+
+
+def _acd_cancel(call_id):
+    """The caller gave up while waiting in the queue. tm answers 487 itself when the suspended
+    transaction has no branch to cancel, without a failure route: so it is reported here."""
+    if _get(call_id + "|acd") is None or _get(call_id + "|acd_state") != "waiting":
+        return  # not queued here, or ringing an operator: the failure route reports it
+    _acd_forget(call_id)
+    _set(call_id + "|acd_state", "ended")
+    _acd_tell(call_id, "ended")
+    _event(call_id, "end", code=487, reason="cancelled by the caller", result="missed")
+
+
+def _acd_answered(call_id):
+    """A 200 from the operator's phone: the operator talks, the call leaves the poll."""
+    if _get(call_id + "|acd") is None:
+        return
+    _set(call_id + "|acd_state", "talking")
+    _acd_forget(call_id)
+    offer = json.loads(_get(call_id + "|acd_offer") or "null")
+    _acd_tell(call_id, "answered", {"user_id": offer["user_id"] if offer else None})
+
+
+def _acd_hung_up(call_id):
+    """The conversation ended: the operator's post-call work starts at the server."""
+    if _get(call_id + "|acd") is not None:
+        _set(call_id + "|acd_state", "ended")
+        _acd_tell(call_id, "ended")
+
+
+def _run_acd():
+    try:
+        names = [n for n in os.listdir(ACD_DIR) if n.endswith(".json")]
+    except OSError:
+        return
+    if not names:
+        return
+    held = {}
+    for n in names:
+        try:
+            with open(os.path.join(ACD_DIR, n), encoding="utf-8") as fh:
+                item = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        held[item["call_id"]] = item
+    if not held:
+        return
+    try:
+        status, body = _acd_http("POST", "/api/acd/edge/offers", {"call_ids": sorted(held)})
+    except ServerError:
+        return  # the server is away: the callers keep hearing ringback
+    if status != 200 or not body:
+        KSR.err(f"pult: ACD offers not available now ({status})\n")
+        return
+    current = {o["call_id"]: o for o in body.get("offers", [])}
+    for call_id, item in held.items():
+        state = _get(call_id + "|acd_state")
+        if state in (None, "ended", "talking"):
+            _acd_forget(call_id)
+            continue
+        offer = current.get(call_id)
+        last = _get(call_id + "|acd_last")
+        if state == "waiting" and offer is not None and str(offer["offer_id"]) != last:
+            _set(call_id + "|acd_last", offer["offer_id"])
+            _set(call_id + "|acd_offer", json.dumps(offer))
+            _set(call_id + "|acd_state", "ringing")
+            rc = KSR.tmx.t_continue(item["tindex"], item["tlabel"], "ksr_acd_ring")
+            if rc < 0:
+                KSR.notice(f"pult: ACD call {call_id} is no longer held here ({rc})\n")
+                _acd_forget(call_id)
+        elif state == "ringing" and (offer is None or str(offer["offer_id"]) != last):
+            # The offer ended at the server (declined on the desktop, the operator left):
+            # stop that phone; the failure route suspends the call again without a lapse.
+            _set(call_id + "|acd_state", "withdrawn")
+            cseq = _get(call_id + "|acd_cseq") or "1"
+            KSR.tmx.t_cancel_callid(call_id, cseq, 0)
+        elif state == "waiting" and call_id in body.get("unknown", []):
+            _set(call_id + "|acd_state", "gone")
+            KSR.tmx.t_continue(item["tindex"], item["tlabel"], "ksr_acd_gone")
+
+
 # --- the routes Kamailio calls ------------------------------------------------------------
 
 
@@ -443,6 +799,7 @@ class Edge:
             return 1
         if KSR.is_CANCEL():
             if KSR.tm.t_check_trans() > 0:
+                _acd_cancel(_pv("$ci"))
                 KSR.tm.t_relay()
             return 1
         if KSR.is_ACK():
@@ -476,6 +833,15 @@ class Edge:
     def _within_dialog(self, msg):
         if KSR.rr.loose_route() > 0:
             KSR.nathelper.handle_ruri_alias()
+            if KSR.is_INVITE():
+                KSR.hdr.remove(SPY_HEADER)
+            elif (
+                _pv("$rm") in SPY_METHODS
+                and SPY_CONTENT_TYPE in (_pv("$cT") or "").lower()
+                and not _spy_info_allowed(_pv("$ci"))
+            ):
+                KSR.sl.send_reply(403, "Forbidden: listen-in mode not allowed")
+                return
             if _pv("$ft") == _get(_pv("$ci") + "|ftag"):
                 _set(_pv("$ci") + "|cseq", _pv("$cs"))  # the caller's side: for a cut's BYE
             if KSR.is_BYE():
@@ -484,6 +850,7 @@ class Edge:
                     _set(call_id + "|ended", 1)
                     who = "caller" if _pv("$ft") == _get(call_id + "|ftag") else "callee"
                     _event(call_id, "end", code=200, reason=f"{who} hung up")
+                    _acd_hung_up(call_id)
             elif KSR.is_INVITE():
                 KSR.rr.record_route()
             KSR.tm.t_relay()
@@ -503,6 +870,8 @@ class Edge:
             if not _authenticate(realm):
                 return
             KSR.auth.consume_credentials()
+        # Only the server sets it (a listen-in call is answered silently by the operator).
+        KSR.hdr.remove(SPY_HEADER)
         if KSR.nathelper.nat_uac_test(19) > 0:
             KSR.nathelper.add_contact_alias()
         if KSR.tm.t_newtran() < 0:
@@ -551,11 +920,15 @@ class Edge:
         KSR.dialog.dlg_manage()
         KSR.rr.record_route()
         _set(call_id + "|plan", json.dumps(plan))
-        if not _start_stages(call_id, plan, 0):
+        _plan_headers(call_id, plan)
+        if plan.get("queue_group_id") and not plan["stages"]:
+            _acd_enqueue(call_id, plan, parties)
+        elif not _start_stages(call_id, plan, 0):
             _apply_final(call_id, plan["on_no_answer"], "missed")
 
     def ksr_branch(self, msg, *_):
         call_id = _pv("$ci")
+        _add_branch_headers(call_id)
         parties = json.loads(_get(call_id + "|parties") or "{}")
         user = _pv("$rU")
         if user:
@@ -583,12 +956,16 @@ class Edge:
                 _set(call_id + "|ttag", _pv("$tt") or "")
                 _set(call_id + "|callee", _pv("$(ct{tobody.uri})") or "")
                 _event(call_id, "answer", branch=_branch_label(call_id), code=code)
+                _acd_answered(call_id)
         elif code >= 300 and code not in BUSY_CODES:
             _set("{}|nonbusy|{}".format(call_id, _get(call_id + "|stage")), 1)
         return 1
 
     def ksr_failure(self, msg, *_):
         call_id = _pv("$ci")
+        if _get(call_id + "|acd") is not None:
+            _acd_failure(call_id)
+            return 1
         if KSR.tm.t_is_canceled() > 0:
             _event(call_id, "end", code=487, reason="cancelled by the caller", result="missed")
             return 1
@@ -618,6 +995,21 @@ class Edge:
 
     def ksr_cuts(self, msg, *_):
         _run_cuts()
+        return 1
+
+    def ksr_acd(self, msg, *_):
+        _run_acd()
+        return 1
+
+    def ksr_acd_ring(self, msg, *_):
+        _acd_ring(_pv("$ci"))
+        return 1
+
+    def ksr_acd_gone(self, msg, *_):
+        call_id = _pv("$ci")
+        _acd_forget(call_id)
+        KSR.tm.t_reply(480, "The queue no longer holds the call")
+        _event(call_id, "end", code=480, reason="the queue no longer holds the call")
         return 1
 
 

@@ -5,6 +5,7 @@ from server_stub.api.routes import (
     audit_log,
     auth,
     billing,
+    campaigns,
     contacts,
     devices,
     domain,
@@ -38,4 +39,5 @@ MODULES = (
     sip,
     billing,
     acd,
+    campaigns,
 )

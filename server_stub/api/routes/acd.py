@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server_stub.acd.operator import Status
+from server_stub.acd.dispatcher import Dispatcher, Effects
+from server_stub.acd.operator import Status, TransitionError
 from server_stub.acd.queue import vip_priority
 from server_stub.api import acd_messages, acd_reasons
 from server_stub.api.acd_service import (
@@ -38,6 +39,7 @@ from server_stub.api.deps import (
     require_domain,
 )
 from server_stub.api.errors import ApiError, Text, field_error, not_found
+from server_stub.api.routes import acd_edge, acd_spy
 from server_stub.api.sip_auth import require_edge
 from server_stub.phones import to_e164
 from server_stub.store.models import ACD_ALGORITHMS, CallGroup, Domain, User, VipNumber
@@ -183,6 +185,17 @@ class EnqueueIn(BaseModel):
     group_id: int
     call_id: str = Field(min_length=1, max_length=255)
     caller: str = Field(default="", max_length=128)
+    # The SIP edge asks to refuse the call when no operator of the group is online («В сети»):
+    # a caller must not wait in a queue nobody serves.
+    require_online: bool = False
+
+
+def _no_operators_online() -> TransitionError:
+    return TransitionError(
+        "acd_no_operators_online",
+        "В ACD-группе нет операторов в сети: вызов завершён",
+        "No operator of the ACD group is online: the call is ended",
+    )
 
 
 def _e164_or_raw(caller: str) -> str:
@@ -213,12 +226,13 @@ def enqueue_call(
         ).all()
     )
     vip = vip_priority(caller, vips)
-    result = svc.run(
-        session,
-        domain.id,
-        at,
-        lambda d, now: d.enqueue(group.id, body.call_id, caller, now, vip),
-    )
+
+    def enqueue(d: Dispatcher, now: float) -> Effects:
+        if body.require_online and d.online_operators(group.id) == 0:
+            raise _no_operators_online()
+        return d.enqueue(group.id, body.call_id, caller, now, vip)
+
+    result = svc.run(session, domain.id, at, enqueue)
     announce(request, session, domain.id, result)
     d = result.dispatcher
     offer = d.offers.get(body.call_id)
@@ -305,6 +319,8 @@ def stats_groups(
 
 router.include_router(operator)
 router.include_router(edge)
+router.include_router(acd_edge.router)
 router.include_router(stats)
 router.include_router(acd_reasons.router)
 router.include_router(acd_messages.router)
+router.include_router(acd_spy.router)

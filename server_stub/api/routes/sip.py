@@ -1,12 +1,14 @@
 """What the SIP edge (Kamailio) asks and tells the server, and the call records admins read.
 
 ``/api/sip/*`` is for the edge only (shared secret header, see ``sip_auth``); user tokens get
-403. The snapshot of a domain is built on every route request (a few indexed queries per
-call; cache it per domain and drop it on the event bus when that cost matters).
+403. The route request takes a domain's snapshot from ``snapshot.cached``.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from server_stub.api.billing_hook import session_authorize
 from server_stub.api.deps import DomainAdmin, SessionDep
 from server_stub.api.errors import ApiError, Text
+from server_stub.api.routes import acd_spy
 from server_stub.api.sip_auth import require_edge
 from server_stub.api.sip_cdr import as_dict, ingest, record_decision
 from server_stub.phones import BadNumber, to_e164
@@ -68,22 +71,53 @@ def _refusal(code: int, ru: str, en: str) -> Decision:
     return Decision(refused=Final("reject", code, en), trace=((ru, en),))
 
 
+_sqlite_writer = threading.Lock()
+EVENTS_PER_TRANSACTION = 25
+
+
+@contextmanager
+def _one_writer(session: Session) -> Iterator[None]:
+    """SQLite lets one transaction write at a time: a second one waits by sleeping (1, 2,
+    5 … 100 ms between tries) or fails at once when its read snapshot went stale. The edge's
+    writers (a route request per INVITE, event batches) queue on a lock instead."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    with _sqlite_writer:
+        yield
+
+
 @edge.post("/route", operation_id="sip_route")
 def route(body: RouteRequest, session: SessionDep) -> dict[str, Any]:
-    """The ring plan for a new call; the CDR starts here (refusals are final here)."""
+    """The ring plan for a new call; the CDR starts here (refusals are final here).
+
+    Asked for every INVITE, so the domain and its people come from the cached snapshot
+    (``snapshot.cached``: rebuilt after any change of routing data); billing's state is read
+    fresh for every paid branch."""
+    with _one_writer(session):
+        return _route(body, session)
+
+
+def _route(body: RouteRequest, session: Session) -> dict[str, Any]:
     if body.source == "trunk":
         return _route_from_trunk(body, session)
-    domain = session.execute(select(Domain).where(Domain.name == body.domain)).scalar_one_or_none()
-    if domain is None:
+    domain_id = snapshot.domain_id(session, body.domain)
+    if domain_id is None:
         return _refusal(404, "неизвестный домен", "unknown domain").as_dict("en")
-    caller = session.execute(
-        select(User).where(User.domain_id == domain.id, User.login == body.caller_login)
-    ).scalar_one_or_none()
+    cfg = snapshot.cached(session, domain_id)
+    caller = next((u for u in cfg.users if u.login == body.caller_login), None)
     if caller is None or not caller.active:
         decision = _refusal(403, "звонящий не является пользователем домена", "unknown caller")
         caller_label, group_id = body.caller_login, None
+    elif body.called.startswith(acd_spy.PREFIX):
+        # A supervisor's phone joining an operator's call (routes/acd_spy.py).
+        domain, caller_row = session.get(Domain, domain_id), session.get(User, caller.id)
+        assert domain is not None and caller_row is not None
+        decision = acd_spy.spy_plan(session, domain, caller_row, body.called, body.call_id)
+        operator = decision.stages[0].branches[0].label if decision.stages else ""
+        caller_label, group_id = caller.extension, None
+        body = body.model_copy(update={"called": operator or "spy"})
     else:
-        cfg = snapshot.build(session, domain.id)
         call = engine.Call(
             caller=caller.extension, called=body.called, source="user", caller_user_id=caller.id
         )
@@ -94,8 +128,8 @@ def route(body: RouteRequest, session: SessionDep) -> dict[str, Any]:
     record_decision(
         session,
         body.call_id,
-        domain,
-        caller,
+        domain_id,
+        caller.id if caller else None,
         caller_label,
         body.called,
         body.source,
@@ -118,16 +152,14 @@ def _route_from_trunk(body: RouteRequest, session: Session) -> dict[str, Any]:
         return _refusal(404, f"номер {did} не обслуживается", f"{did} is not served here").as_dict(
             "en"
         )
-    domain = session.get(Domain, number.domain_id)
-    assert domain is not None
-    cfg = snapshot.build(session, domain.id)
+    cfg = snapshot.cached(session, number.domain_id)
     now = datetime.now(UTC)
     call = engine.Call(caller=body.caller_login, called=did, source="trunk")
     decision = engine.route(call, cfg, now, authorize=session_authorize(session, now))
     record_decision(
         session,
         body.call_id,
-        domain,
+        cfg.id,
         None,
         body.caller_login,
         did,
@@ -136,7 +168,7 @@ def _route_from_trunk(body: RouteRequest, session: Session) -> dict[str, Any]:
         decision.group_id or decision.queue_group_id,
     )
     session.commit()
-    return {**decision.as_dict("en"), "domain": domain.name}
+    return {**decision.as_dict("en"), "domain": cfg.name}
 
 
 class EventBatch(BaseModel):
@@ -146,6 +178,10 @@ class EventBatch(BaseModel):
 @edge.post("/events", operation_id="sip_events")
 def events(body: EventBatch, session: SessionDep) -> dict[str, int]:
     """Call events from the edge; replays are harmless (stored once per call_id + seq)."""
+    return _events(body, session)
+
+
+def _events(body: EventBatch, session: Session) -> dict[str, int]:
     for event in body.events:
         if not event.get("call_id") or not isinstance(event.get("seq"), int):
             raise ApiError(
@@ -153,8 +189,15 @@ def events(body: EventBatch, session: SessionDep) -> dict[str, int]:
                 "bad_event",
                 Text("У события нет call_id или seq", "An event lacks call_id or seq"),
             )
-    stored, duplicates = ingest(session, body.events)
-    session.commit()
+    stored = duplicates = 0
+    # A few events per transaction: route requests (one per INVITE) wait for a writer on
+    # SQLite, and a long batch would hold up every new call. Each event is stored once
+    # whatever part of a batch a failure leaves for the edge's replay.
+    for start in range(0, len(body.events), EVENTS_PER_TRANSACTION):
+        with _one_writer(session):
+            new, again = ingest(session, body.events[start : start + EVENTS_PER_TRANSACTION])
+            session.commit()
+        stored, duplicates = stored + new, duplicates + again
     return {"stored": stored, "duplicates": duplicates}
 
 

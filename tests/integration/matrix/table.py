@@ -24,10 +24,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from server_stub.api.security import token_digest
+from server_stub.importing.campaign_clients import CLIENT_COLUMNS
 from server_stub.importing.contacts import CONTACT_COLUMNS
 from server_stub.importing.users import USER_COLUMNS
 from server_stub.store import billing_ops
 from server_stub.store.models import Domain, GroupMember, PasswordReset, PaymentScheme
+from server_stub.store.models_calls import Cdr
+from server_stub.store.models_campaigns import CampaignClient
+from server_stub.store.models_spy import SpySession
 from tests.factories import PASSWORD
 from tests.integration.matrix.discovery import Endpoint
 from tests.integration.matrix.world import (
@@ -198,6 +202,8 @@ PARAM_KINDS = {
     "/api/break-reasons/{}": "break_reason",
     "/api/operator-messages/{}": "message",
     "/api/operator/messages/{}": "message",
+    "/api/campaigns/{}": "campaign",
+    "/api/campaigns/{}/statuses/{}": "campaign_status",
 }
 # Path parameters that are not object ids (a service code, a call id): the value for a side.
 PARAM_TEXT: dict[str, Callable[[Side], str]] = {
@@ -205,6 +211,9 @@ PARAM_TEXT: dict[str, Callable[[Side], str]] = {
     # Live ACD objects: set up by the row's ``prepare`` (``_offered``), which runs first.
     "/api/operator/offers/{}": lambda side: LIVE.get((side.label, "offer"), "0"),
     "/api/acd/calls/{}": lambda side: LIVE.get((side.label, "call"), "none"),
+    "/api/acd/edge/offers/{}": lambda side: LIVE.get((side.label, "offer"), "0"),
+    "/api/operator/campaign/attempts/{}": lambda side: LIVE.get((side.label, "attempt"), "0"),
+    "/api/acd/spy/{}": lambda side: LIVE.get((side.label, "spy"), "0"),
 }
 # What the ACD preparations set up, by (side label, kind): an offer id, its call id.
 LIVE: dict[tuple[str, str], str] = {}
@@ -395,6 +404,8 @@ def _offered(c: BodyCtx) -> None:
         me = _me(c)
         if me["offer"] is not None:
             break
+        if me["state"] == "campaign":  # an outbound campaign (routes/campaigns.py) takes no calls
+            _acd(c, "POST", "/api/operator/campaign/stop", OPERATOR)
         if me["post_call_remaining_seconds"] is not None:  # (names the call just ended)
             _acd(c, "POST", "/api/operator/post-call/finish", OPERATOR)
         elif me["call_id"]:
@@ -420,6 +431,129 @@ def _after_call(c: BodyCtx) -> None:
     _acd(c, "POST", f"/api/operator/offers/{LIVE[(c.side.label, 'offer')]}/accept", OPERATOR)
     _acd(c, "POST", f"/api/acd/calls/{LIVE[(c.side.label, 'call')]}/ended", EDGE)
 
+
+def _in_call(c: BodyCtx) -> str:
+    """The side's operator is talking (their answered call's record, as the edge reports it);
+    returns the call id."""
+    call_id = f"matrix-talk-{c.side.label}-{c.n}"
+    now = datetime.now(UTC)
+    c.db.add(
+        Cdr(
+            call_id=call_id,
+            domain_id=c.side.domain.id,
+            direction="internal",
+            caller=c.side.user.extension,
+            called=c.side.operator.extension,
+            answered_by=f"sip:{c.side.operator.login}@{c.side.domain.name}",
+            started_at=now,
+            answered_at=now,
+            result="answered",
+        )
+    )
+    c.db.commit()
+    return call_id
+
+
+def _talking(c: BodyCtx) -> None:
+    _in_call(c)
+
+
+def _spying(c: BodyCtx) -> None:
+    """A listen-in session of the side's supervisor on the side's operator, connected."""
+    row = SpySession(
+        domain_id=c.side.domain.id,
+        supervisor_id=c.side.supervisor.id,
+        operator_id=c.side.operator.id,
+        mode="listen",
+        token_hash=token_digest(f"matrix-spy-{c.side.label}-{c.n}"),
+        call_id=_in_call(c),
+        spy_call_id=f"matrix-spy-call-{c.side.label}-{c.n}",
+    )
+    c.db.add(row)
+    c.db.commit()
+    LIVE[(c.side.label, "spy")] = str(row.id)
+    LIVE[(c.side.label, "spy_call")] = str(row.spy_call_id)
+
+
+# --- outbound campaigns: the operator's campaign state, card and attempt ----------------------
+
+
+def _campaign_ready(c: BodyCtx) -> None:
+    """The side's operator is in the campaign's group, online and free of calls, not yet in
+    the campaign state (whatever an earlier row left: a campaign, a ringing call, a talk)."""
+    if c.db.get(GroupMember, (c.side.group.id, c.side.operator.id)) is None:
+        c.db.add(GroupMember(group_id=c.side.group.id, user_id=c.side.operator.id))
+        c.db.commit()
+    for _ in range(3):
+        me = _me(c)
+        if me["state"] == "campaign":
+            _acd(c, "POST", "/api/operator/campaign/stop", OPERATOR)
+        elif me["post_call_remaining_seconds"] is not None:
+            _acd(c, "POST", "/api/operator/post-call/finish", OPERATOR)
+        elif me["call_id"] and me["state"] != "offered":
+            _acd(c, "POST", f"/api/acd/calls/{me['call_id']}/ended", EDGE)
+        # «away» withdraws a ringing offer and keeps new ones off while the row runs.
+        _acd(c, "PUT", "/api/operator/status", OPERATOR, {"status": "away"})
+        if _me(c)["state"] == "idle":
+            return
+    raise AssertionError(f"{c.side.full_login('operator')} did not become free: {_me(c)}")
+
+
+def _campaign_client(c: BodyCtx) -> None:
+    """A client nobody has called yet, so the next card is there to take."""
+    c.db.add(
+        CampaignClient(
+            domain_id=c.side.domain.id,
+            campaign_id=c.side.campaign.id,
+            position=c.n,
+            name=f"Клиент {c.n}",
+            numbers=[mobile(c.n + 900_000)],
+        )
+    )
+    c.db.commit()
+
+
+def _in_campaign(c: BodyCtx) -> None:
+    _campaign_ready(c)
+    _acd(c, "POST", "/api/operator/campaign/start", OPERATOR, {"campaign_id": c.side.campaign.id})
+
+
+def _card_ready(c: BodyCtx) -> None:
+    _in_campaign(c)
+    _campaign_client(c)
+
+
+def _with_card(c: BodyCtx) -> None:
+    _card_ready(c)
+    _acd(c, "POST", "/api/operator/campaign/next", OPERATOR)
+
+
+def _with_attempt(c: BodyCtx) -> None:
+    _with_card(c)
+    headers = c.world.role_headers(OPERATOR, c.side)
+    r = c.client.post("/api/operator/campaign/attempts", headers=headers)
+    assert r.status_code == 201, f"campaign attempt set-up: {r.status_code} {r.text[:300]}"
+    LIVE[(c.side.label, "attempt")] = str(r.json()["attempt"]["id"])
+
+
+def _campaign_body(c: BodyCtx) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "name": f"Кампания {c.n}",
+        "group_id": c.side.group.id,
+        "starts_at": _iso(now - timedelta(hours=1)),
+        "ends_at": _iso(now + timedelta(days=7)),
+    }
+
+
+def _client_file(c: BodyCtx) -> Upload:
+    values = {"name": f"Импорт-клиент {c.n}", "phone1": mobile(c.n + 950_000)}
+    row = [values.get(col.key, "") for col in CLIENT_COLUMNS]
+    data = _csv([col.title for col in CLIENT_COLUMNS], row)
+    return Upload({"file": ("clients.csv", data, "text/csv")})
+
+
+CAMPAIGN_STATE = "the operator's own working state (the campaign state interval), as routes/acd.py"
 
 OWN_STATE = (
     "the operator's own working state, stored as intervals for the reports (routes/acd.py), "
@@ -925,6 +1059,61 @@ RULES: dict[str, Rule] = {
     ),
     "GET /api/stats/operators": rule(DOMAIN_SUPERVISORS, DOMAIN),
     "GET /api/stats/groups": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    # --- outbound campaigns ------------------------------------------------------------------
+    "GET /api/campaigns": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "POST /api/campaigns": rule(DOMAIN_ADMINS, DOMAIN, _campaign_body, action="create"),
+    "GET /api/campaigns/{campaign_id}": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "PATCH /api/campaigns/{campaign_id}": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"name": f"Кампания {c.side.label} {c.n}"}
+    ),
+    "DELETE /api/campaigns/{campaign_id}": rule(DOMAIN_ADMINS, DOMAIN, action="delete"),
+    "POST /api/campaigns/{campaign_id}/statuses": rule(
+        DOMAIN_ADMINS, DOMAIN, lambda c: {"name": f"Статус {c.n}"}, action="create"
+    ),
+    "DELETE /api/campaigns/{campaign_id}/statuses/{status_id}": rule(
+        DOMAIN_ADMINS, DOMAIN, action="delete"
+    ),
+    "GET /api/campaigns/{campaign_id}/clients": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "POST /api/campaigns/{campaign_id}/clients": rule(
+        DOMAIN_ADMINS,
+        DOMAIN,
+        lambda c: {"name": f"Клиент {c.n}", "numbers": [mobile(c.n + 850_000)]},
+        action="create",
+    ),
+    "DELETE /api/campaigns/{campaign_id}/clients": rule(DOMAIN_ADMINS, DOMAIN, action="delete"),
+    "GET /api/campaigns/{campaign_id}/clients/export": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "GET /api/import/campaign-clients/template": rule(DOMAIN_ADMINS, DOMAIN),
+    "POST /api/campaigns/{campaign_id}/import/check": rule(
+        DOMAIN_ADMINS, DOMAIN, _client_file, exempt=NO_CHANGE
+    ),
+    "POST /api/campaigns/{campaign_id}/import/create": rule(
+        DOMAIN_ADMINS, DOMAIN, _client_file, action="create"
+    ),
+    "GET /api/operator/campaign": rule(OPERATORS, PERSONAL),
+    "POST /api/operator/campaign/start": rule(
+        OPERATORS,
+        PERSONAL,
+        lambda c: {"campaign_id": c.side.campaign.id},
+        exempt=CAMPAIGN_STATE,
+        prepare=_campaign_ready,
+    ),
+    "POST /api/operator/campaign/stop": rule(
+        OPERATORS, PERSONAL, exempt=CAMPAIGN_STATE, prepare=_in_campaign
+    ),
+    # Taking a card, an attempt and a result change the client's record: audited.
+    "POST /api/operator/campaign/next": rule(OPERATORS, PERSONAL, prepare=_card_ready),
+    "POST /api/operator/campaign/attempts": rule(
+        OPERATORS, PERSONAL, prepare=_with_card, action="create"
+    ),
+    "POST /api/operator/campaign/attempts/{attempt_id}/finish": rule(
+        OPERATORS, PERSONAL, lambda c: {"outcome": "failed"}, prepare=_with_attempt
+    ),
+    "POST /api/operator/campaign/result": rule(
+        OPERATORS,
+        PERSONAL,
+        lambda c: {"status_id": c.side.campaign_status.id},
+        prepare=_with_attempt,
+    ),
     "POST /api/acd/calls": rule(
         EDGE_ONLY,
         MACHINE,
@@ -945,6 +1134,47 @@ RULES: dict[str, Rule] = {
     ),
     "POST /api/acd/calls/{call_id}/ended": rule(
         EDGE_ONLY, MACHINE, exempt=EDGE_CALL, prepare=_offered
+    ),
+    "POST /api/acd/edge/offers": rule(
+        EDGE_ONLY,
+        MACHINE,
+        lambda c: {"call_ids": [LIVE.get((c.side.label, "call"), "none")]},
+        exempt=EDGE_CALL,
+        prepare=_offered,
+    ),
+    "POST /api/acd/edge/offers/{offer_id}/lapsed": rule(
+        EDGE_ONLY,
+        MACHINE,
+        lambda c: {"call_id": LIVE[(c.side.label, "call")], "reason": "no_answer"},
+        exempt=EDGE_CALL,
+        prepare=_offered,
+        unknown_id=OFFER_GONE,
+    ),
+    # Listen-in / whisper / barge (routes/acd_spy.py): a person with a softphone starts it (a
+    # pool admin in the domain has none); any supervisor of the domain may change or end it.
+    "GET /api/acd/spy": rule(DOMAIN_SUPERVISORS, DOMAIN),
+    "POST /api/acd/spy": rule(
+        frozenset({SUPERVISOR, ADMIN}),
+        DOMAIN,
+        lambda c: {"operator_id": c.side.operator.id, "mode": "listen"},
+        action="start",
+        prepare=_talking,
+    ),
+    "PATCH /api/acd/spy/{spy_id}": rule(
+        DOMAIN_SUPERVISORS,
+        DOMAIN,
+        lambda c: {"mode": "whisper"},
+        action="change_mode",
+        prepare=_spying,
+    ),
+    "DELETE /api/acd/spy/{spy_id}": rule(DOMAIN_SUPERVISORS, DOMAIN, action="end", prepare=_spying),
+    # The edge asks before relaying a supervisor phone's mode change (a check, stores nothing).
+    "POST /api/sip/spy/mode": rule(
+        EDGE_ONLY,
+        MACHINE,
+        lambda c: {"call_id": LIVE[(c.side.label, "spy_call")], "mode": "listen"},
+        prepare=_spying,
+        exempt=NO_CHANGE,
     ),
     # --- history -----------------------------------------------------------------------------
     "GET /api/audit": rule(DOMAIN_ADMINS, DOMAIN),
@@ -1029,7 +1259,8 @@ ANONYMOUS_ALLOWED = frozenset(
 )
 # Where the machine callers belong: the SIP edge's endpoints (only the edge, nobody else) and
 # billing's system endpoints (the system secret beside the provider's people).
-EDGE_PATHS = ("/api/sip/", "/api/acd/")
+# (/api/acd/spy is a supervisor's: the edge's ACD endpoints are the calls and /acd/edge.)
+EDGE_PATHS = ("/api/sip/", "/api/acd/calls", "/api/acd/edge/")
 SYSTEM_PATHS = ("/api/billing/",)
 # WebSocket endpoints and where they are checked (they are not in the HTTP table).
 WEBSOCKETS = {"/api/events": "test_isolation.test_event_stream_never_carries_another_domain"}

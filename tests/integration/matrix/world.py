@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -53,6 +54,7 @@ from server_stub.store.models import (
 )
 from server_stub.store.models_acd import BreakReason, OperatorMessage, OperatorMessageRecipient
 from server_stub.store.models_calls import Cdr
+from server_stub.store.models_campaigns import Campaign, CampaignClient, CampaignStatus
 from tests.factories import PASSWORD, World, auth, make_world, token_for_pool_admin, token_for_user
 
 _counter = itertools.count(1)
@@ -137,6 +139,8 @@ class Side:
     pool_admin: PoolAdmin  # a sub-group admin allowed ``subgroup``
     break_reason: BreakReason
     message: OperatorMessage  # to ``group``'s operators; ``operator`` is a recipient
+    campaign: Campaign  # an active outbound campaign of ``group`` with one client
+    campaign_status: CampaignStatus  # a custom result status of ``campaign``
     markers: tuple[str, ...] = ()  # strings that only this side's data contains
     personal_markers: tuple[str, ...] = ()  # only the admin's personal book contains these
 
@@ -241,6 +245,31 @@ def make_side(
     db.add_all([break_reason, message])
     db.flush()
     db.add(OperatorMessageRecipient(message_id=message.id, user_id=operator.id))
+    now = datetime.now(UTC)
+    campaign = Campaign(
+        domain_id=domain.id,
+        name=f"{label}-кампания",
+        group_id=group.id,
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=30),
+        active=True,
+    )
+    db.add(campaign)
+    db.flush()
+    campaign_status = CampaignStatus(
+        domain_id=domain.id, campaign_id=campaign.id, name=f"{label}-итог", kind="custom"
+    )
+    db.add_all(
+        [
+            campaign_status,
+            CampaignClient(
+                domain_id=domain.id,
+                campaign_id=campaign.id,
+                name=f"{label}-клиент",
+                numbers=[mobile(n + 800_000)],
+            ),
+        ]
+    )
     # A call record naming the side's number, so a call history that leaks it shows a marker.
     db.add(
         Cdr(
@@ -364,6 +393,8 @@ def make_side(
         pool_admin=pool_admin,
         break_reason=break_reason,
         message=message,
+        campaign=campaign,
+        campaign_status=campaign_status,
     )
     side.personal_markers = (
         personal_group.name,
