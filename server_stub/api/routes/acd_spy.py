@@ -124,10 +124,55 @@ def operator_call(session: Session, domain: Domain, operator: User) -> Cdr | Non
     ).scalar_one_or_none()
 
 
+def close_finished(session: Session, domain_id: int | None) -> list[SpySession]:
+    """End the sessions whose calls are over: the operator's call ended (nothing left to
+    listen to) or the supervisor hung up without pressing «Закончить». The edge reports call
+    ends to the CDRs, so they are read from there; the end is audited as the system's."""
+    rows = list(
+        session.execute(
+            select(SpySession).where(
+                SpySession.domain_id == domain_id, SpySession.ended_at.is_(None)
+            )
+        ).scalars()
+    )
+    ids = {r.call_id for r in rows} | {r.spy_call_id for r in rows if r.spy_call_id}
+    if not ids:
+        return []
+    ended = dict(
+        session.execute(
+            select(Cdr.call_id, Cdr.ended_at).where(Cdr.call_id.in_(ids), Cdr.ended_at.is_not(None))
+        ).all()
+    )
+    closed = []
+    for row in rows:
+        over = ended.get(row.call_id) or (ended.get(row.spy_call_id) if row.spy_call_id else None)
+        if over is None:
+            continue
+        before = audit.snapshot(row)
+        row.ended_at = over
+        audit.record(
+            session,
+            None,
+            "end",
+            "spy_session",
+            row.id,
+            _name(session, row),
+            *audit.diff(before, audit.snapshot(row)),
+            domain_id=row.domain_id,
+            actor_login="system",
+        )
+        closed.append(row)
+    if closed:
+        session.flush()
+    return closed
+
+
 def _live(session: Session, principal: Principal, spy_id: int) -> SpySession:
     row = session.get(SpySession, spy_id)
     if row is None or row.domain_id != principal.domain_id:
         raise not_found("spy_session")
+    if close_finished(session, principal.domain_id):
+        session.commit()
     if row.ended_at is not None:
         raise ApiError(
             409,
@@ -199,6 +244,8 @@ def start_spy(
 @people.get("", operation_id="list_spy")
 def list_spy(session: SessionDep, principal: DomainSupervisor) -> dict[str, Any]:
     """The domain's sessions that are not over, oldest first."""
+    if close_finished(session, principal.domain_id):
+        session.commit()
     rows = session.execute(
         select(SpySession)
         .where(SpySession.domain_id == principal.domain_id, SpySession.ended_at.is_(None))
@@ -235,8 +282,14 @@ def end_spy(
     spy_id: int, request: Request, session: SessionDep, principal: DomainSupervisor
 ) -> Response:
     """Ends the permission; the supervisor's phone hangs up its call (the edge lets no mode
-    change through for an ended session)."""
-    row = _live(session, principal, spy_id)
+    change through for an ended session). Ending one that ended with its call is no error:
+    the supervisor's «Закончить» comes after the fact."""
+    try:
+        row = _live(session, principal, spy_id)
+    except ApiError as exc:
+        if exc.code == "spy_ended":
+            return Response(status_code=204)
+        raise
     before = audit.snapshot(row)
     row.ended_at = _now()
     session.flush()

@@ -223,3 +223,45 @@ def test_mode_changes_are_audited_and_gate_the_edge(client: TestClient, db: Sess
         )
     ).scalar_one()
     assert start_row.after is not None and start_row.after["token_hash"] == "***"
+
+
+def test_a_session_ends_by_itself_when_the_call_it_listens_to_is_over(
+    client: TestClient, db: Session
+) -> None:
+    w = make_world(db)
+    talk(client, w)
+    r = start(client, w)
+    assert r.status_code == 201
+    spy_id = r.json()["id"]
+    route_spy(client, w, r.json()["target"], w.a.supervisor.login, "spy-call-1")
+    listed = client.get("/api/acd/spy", headers=w.a.headers("supervisor")).json()
+    assert [s["id"] for s in listed["items"]] == [spy_id]
+
+    event(client, w, "cust-1", "end", code=200, reason="caller hung up")
+    listed = client.get("/api/acd/spy", headers=w.a.headers("supervisor")).json()
+    assert listed["items"] == []
+    # The system's end is in the action history; the supervisor's late «Закончить» is no
+    # error, and the mode can no longer change.
+    assert audit_actions(db, spy_id) == ["start", "end"]
+    r = client.patch(
+        f"/api/acd/spy/{spy_id}", json={"mode": "barge"}, headers=w.a.headers("supervisor")
+    )
+    assert r.status_code == 409 and r.json()["code"] == "spy_ended"
+    r = client.delete(f"/api/acd/spy/{spy_id}", headers=w.a.headers("supervisor"))
+    assert r.status_code == 204
+    assert audit_actions(db, spy_id) == ["start", "end"]
+
+
+def test_a_session_ends_when_the_supervisor_hangs_up_without_ending_it(
+    client: TestClient, db: Session
+) -> None:
+    w = make_world(db)
+    talk(client, w)
+    r = start(client, w)
+    spy_id = r.json()["id"]
+    route_spy(client, w, r.json()["target"], w.a.supervisor.login, "spy-call-2")
+    event(client, w, "spy-call-2", "answer", code=200, branch="x")
+    event(client, w, "spy-call-2", "end", code=200, reason="supervisor hung up")
+    listed = client.get("/api/acd/spy", headers=w.a.headers("supervisor")).json()
+    assert listed["items"] == []
+    assert audit_actions(db, spy_id) == ["start", "end"]
