@@ -579,6 +579,27 @@ def _outgoing(
     )
 
 
+def presented(call: Call, cfg: DomainCfg) -> tuple[str | None, str]:
+    """Who the callee sees on internal legs (the edge puts it in P-Asserted-Identity): a user
+    by extension and name (never the SIP login, which means nothing to people), a trunk caller
+    by the number as the carrier gave it, normalised. External legs present the decision's
+    ``caller_id`` instead. Apart from :func:`route` so the benchmarked decision stays lean:
+    only the edge's plan needs it."""
+    if call.source == "trunk":
+        try:
+            return to_e164(call.caller), ""
+        except BadNumber:
+            return call.caller or None, ""
+    user = (
+        cfg.user(call.caller_user_id)
+        if call.caller_user_id is not None
+        else cfg.user_by_extension(call.caller)
+    )
+    if user is None:
+        return call.caller or None, ""
+    return user.extension, user.display_name
+
+
 def route(call: Call, cfg: DomainCfg, at: datetime, authorize: Authorize | None = None) -> Decision:
     """Decide where ``call`` goes in domain ``cfg`` at instant ``at`` (aware datetime)."""
     trace = _Trace()

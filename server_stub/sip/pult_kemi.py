@@ -48,6 +48,8 @@ SPY_CONTENT_TYPE = "application/x-pult-spy"
 # with 500 and gives the application no say); INFO is checked the same way.
 SPY_METHODS = ("MESSAGE", "INFO")
 MEDIA_REFUSAL = (480, "Voicemail not available")
+#: Caller identity a phone (or the carrier) may send: removed; the edge asserts its own.
+IDENTITY_HEADERS = ("P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID")
 
 
 class ServerError(Exception):
@@ -383,6 +385,42 @@ def _is_busy(stage):
         and KSR.tm.t_any_timeout() < 0
         and _get(_pv("$ci") + "|nonbusy|" + str(stage)) is None
     )
+
+
+def _identity(number, name, domain):
+    """A P-Asserted-Identity value, or None when there is no presentable number."""
+    number = "".join(
+        ch for ch in str(number or "") if ch.isascii() and (ch.isalnum() or ch in "+*._-")
+    )
+    if not number or not domain:
+        return None
+    uri = f"<sip:{number}@{domain}>"
+    # A quoted string: no control characters, quote and backslash escaped (RFC 3261 25.1).
+    name = "".join(ch for ch in str(name or "") if ch >= " " and ch != "\x7f")
+    if not name:
+        return uri
+    return '"{}" {}'.format(name.replace("\\", "\\\\").replace('"', '\\"'), uri)
+
+
+def _plan_identity(call_id, plan, domain):
+    """Remember who each leg presents: internal legs the caller (extension and name, or the
+    trunk caller's number), legs to the carrier the caller ID the server chose."""
+    inner = _identity(plan.get("presented_number"), plan.get("presented_name"), domain)
+    outer = _identity(plan.get("caller_id"), "", domain)
+    if inner or outer:
+        _set(call_id + "|pai", json.dumps([inner, outer]))
+
+
+def _add_identity(call_id):
+    """In a branch route: the P-Asserted-Identity for this branch (see _plan_identity)."""
+    raw = _get(call_id + "|pai")
+    if not raw:
+        return
+    inner, outer = json.loads(raw)
+    to_carrier = bool(TRUNK) and (_pv("$ru") or "").split("@", 1)[-1].split(";", 1)[0] == TRUNK
+    value = outer if to_carrier else inner
+    if value:
+        KSR.hdr.append(f"P-Asserted-Identity: {value}\r\n")
 
 
 def _plan_headers(call_id, plan):
@@ -872,6 +910,10 @@ class Edge:
             KSR.auth.consume_credentials()
         # Only the server sets it (a listen-in call is answered silently by the operator).
         KSR.hdr.remove(SPY_HEADER)
+        # Who is calling is the server's word, not the phone's: a phone could claim any
+        # extension and name. The carrier's own are replaced too (its From user is the number).
+        for name in IDENTITY_HEADERS:
+            KSR.hdr.remove(name)
         if KSR.nathelper.nat_uac_test(19) > 0:
             KSR.nathelper.add_contact_alias()
         if KSR.tm.t_newtran() < 0:
@@ -921,6 +963,7 @@ class Edge:
         KSR.rr.record_route()
         _set(call_id + "|plan", json.dumps(plan))
         _plan_headers(call_id, plan)
+        _plan_identity(call_id, plan, parties["domain"])
         if plan.get("queue_group_id") and not plan["stages"]:
             _acd_enqueue(call_id, plan, parties)
         elif not _start_stages(call_id, plan, 0):
@@ -929,6 +972,7 @@ class Edge:
     def ksr_branch(self, msg, *_):
         call_id = _pv("$ci")
         _add_branch_headers(call_id)
+        _add_identity(call_id)
         parties = json.loads(_get(call_id + "|parties") or "{}")
         user = _pv("$rU")
         if user:

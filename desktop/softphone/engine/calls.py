@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 import pjsua2 as pj
 
 from desktop.softphone.engine.types import (
+    IDENTITY_HEADER,
     Direction,
     LineInfo,
     LineState,
     SpyMode,
     display_name_of,
+    header_value,
     number_of,
 )
 
@@ -64,6 +66,9 @@ class SoftCall(pj.Call):
         self.line_id = line_id
         self.direction = direction
         self.remote_uri = remote_uri
+        #: The caller as the edge asserts it (P-Asserted-Identity of the incoming INVITE);
+        #: shown instead of the From, which names the caller's SIP login.
+        self.identity = ""
         self.state = LineState.INCOMING if direction is Direction.IN else LineState.DIALING
         self.media_status = pj.PJSUA_CALL_MEDIA_NONE
         self.media_index = -1
@@ -99,8 +104,8 @@ class SoftCall(pj.Call):
             id=self.line_id,
             direction=self.direction,
             remote_uri=self.remote_uri,
-            number=number_of(self.remote_uri),
-            display_name=display_name_of(self.remote_uri),
+            number=number_of(self.identity or self.remote_uri),
+            display_name=display_name_of(self.identity or self.remote_uri),
             state=self.state,
             on_hold=self.on_hold,
             remote_hold=self.remote_hold,
@@ -114,6 +119,10 @@ class SoftCall(pj.Call):
             answered=self.connected_at is not None,
             transfer_status=self.transfer_status,
         )
+
+    def take_identity(self, invite: str) -> None:
+        """Note who the edge says is calling, from the raw incoming INVITE."""
+        self.identity = header_value(invite, IDENTITY_HEADER) or ""
 
     def audio_media(self) -> pj.AudioMedia | None:
         if self.ended or self.media_status not in WIRED_MEDIA or self.media_index < 0:

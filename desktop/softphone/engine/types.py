@@ -55,6 +55,12 @@ SPY_HEADER = "X-Pult-Spy"
 SPY_CONTENT_TYPE = "application/x-pult-spy"
 
 
+#: Who is calling, as the SIP edge asserts it (the caller's extension and name, or a trunk
+#: caller's number). The edge removes any a phone sends, so on a line registered through the
+#: project's edge it is the server's word; a bare From shows a SIP login instead.
+IDENTITY_HEADER = "P-Asserted-Identity"
+
+
 def parse_spy(value: str) -> tuple[SpyMode, int | None] | None:
     """``"whisper;session=12"`` → (WHISPER, 12); anything else → None."""
     mode, *params = (part.strip() for part in value.split(";"))
@@ -199,7 +205,17 @@ def display_name_of(uri: str) -> str:
     if "<" not in text:
         return ""
     name = text[: text.index("<")].strip()
-    return name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        # A quoted string: \" and \\ stand for the character after the backslash.
+        quoted, i = name[1:-1], 0
+        out: list[str] = []
+        while i < len(quoted):
+            if quoted[i] == "\\" and i + 1 < len(quoted):
+                i += 1
+            out.append(quoted[i])
+            i += 1
+        return "".join(out)
+    return name
 
 
 def target_uri(target: str, domain: str) -> str:

@@ -106,6 +106,7 @@ def _route(body: RouteRequest, session: Session) -> dict[str, Any]:
         return _refusal(404, "неизвестный домен", "unknown domain").as_dict("en")
     cfg = snapshot.cached(session, domain_id)
     caller = next((u for u in cfg.users if u.login == body.caller_login), None)
+    shown: tuple[str | None, str] = (None, "")
     if caller is None or not caller.active:
         decision = _refusal(403, "звонящий не является пользователем домена", "unknown caller")
         caller_label, group_id = body.caller_login, None
@@ -125,6 +126,7 @@ def _route(body: RouteRequest, session: Session) -> dict[str, Any]:
         decision = engine.route(call, cfg, now, authorize=session_authorize(session, now))
         group = cfg.group_by_extension(body.called.strip())
         caller_label, group_id = caller.extension, group.id if group else None
+        shown = engine.presented(call, cfg)
     record_decision(
         session,
         body.call_id,
@@ -137,7 +139,15 @@ def _route(body: RouteRequest, session: Session) -> dict[str, Any]:
         group_id,
     )
     session.commit()
-    return decision.as_dict("en")
+    return _with_identity(decision, shown)
+
+
+def _with_identity(decision: Decision, shown: tuple[str | None, str]) -> dict[str, Any]:
+    """The plan for the edge, with who the callee sees (``engine.presented``)."""
+    out = decision.as_dict("en")
+    if decision.accepted:
+        out["presented_number"], out["presented_name"] = shown
+    return out
 
 
 def _route_from_trunk(body: RouteRequest, session: Session) -> dict[str, Any]:
@@ -168,7 +178,7 @@ def _route_from_trunk(body: RouteRequest, session: Session) -> dict[str, Any]:
         decision.group_id or decision.queue_group_id,
     )
     session.commit()
-    return {**decision.as_dict("en"), "domain": cfg.name}
+    return {**_with_identity(decision, engine.presented(call, cfg)), "domain": cfg.name}
 
 
 class EventBatch(BaseModel):

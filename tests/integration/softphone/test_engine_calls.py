@@ -98,8 +98,8 @@ def test_an_incoming_call_rings_and_is_answered_or_rejected(
     call = bob.call(f"sip:{me}@{DOMAIN_OF(pbx)}")
     ring = phone.until(lambda: phone.seen.of(EventKind.INCOMING), what="ringing")[0].line
     assert ring.state is LineState.INCOMING and ring.direction is Direction.IN
-    # The edge passes the caller's From as the phone sent it: the SIP login, not the extension.
-    assert ring.number == "operator"
+    # The edge asserts who calls: the extension, not the SIP login of the From.
+    assert ring.number == extension(pbx, "operator")
     phone.wait_agent(bob, "call_state", call=call, state="EARLY")
     phone.engine.reject(ring.id)
     phone.wait_agent(bob, "call_state", call=call, state="DISCONNECTED")
