@@ -28,7 +28,7 @@ APT_PACKAGES=(
   pulseaudio pulseaudio-utils libasound2-plugins
   # The SIP edge: Kamailio 5.6 with the Python KEMI engine (tsilo is in the extra modules);
   # SIPp for the SIP benchmark.
-  kamailio kamailio-python3-modules kamailio-extra-modules sip-tester
+  kamailio kamailio-python3-modules kamailio-extra-modules kamailio-tls-modules sip-tester
 )
 
 if [ -t 1 ]; then _bold=$'\033[1m'; _red=$'\033[31m'; _off=$'\033[0m'; else _bold=; _red=; _off=; fi

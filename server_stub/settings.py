@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     sip_address: str = "127.0.0.1"
     sip_port: int = 5060
     sip_public_host: str = ""  # what phones dial when it differs from sip_address (NAT, DNS)
+    # SIP over TLS on this port too (0 = off). Without a certificate and key the edge makes a
+    # self-signed one in its run directory (edge/tls/edge-cert.pem): give that file to phones.
+    sip_tls_port: int = 0
+    sip_tls_cert: str = ""
+    sip_tls_key: str = ""
 
     def sip_registrar(self) -> str:
         return f"sip:{self.sip_public_host or self.sip_address}:{self.sip_port}"

@@ -8,6 +8,7 @@ acknowledged by the server are sent when either comes back.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -42,7 +43,19 @@ class EdgeConfig:
     children: int = 4
     debug: int = 2
     http_timeout: float = 3.0
+    #: SIP over TLS on this port as well (0 = no TLS listener).
+    tls_port: int = 0
+    #: PEM certificate (chain) and key for TLS; both "" = a self-signed one in the run directory.
+    tls_cert: str = ""
+    tls_key: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tls_ca_file(self) -> Path:
+        """What phones should trust to verify the edge: the configured or generated certificate."""
+        if self.tls_cert:
+            return Path(self.tls_cert)
+        return self.run_dir.resolve() / "tls" / "edge-cert.pem"
 
     @classmethod
     def from_env(cls, data_dir: Path) -> EdgeConfig:
@@ -58,6 +71,9 @@ class EdgeConfig:
             trunk=env.get("PULT_SIP_TRUNK", ""),
             ban_after=int(env.get("PULT_SIP_BAN_AFTER", "5")),
             ban_seconds=int(env.get("PULT_SIP_BAN_SECONDS", "600")),
+            tls_port=int(env.get("PULT_SIP_TLS_PORT", "0")),
+            tls_cert=env.get("PULT_SIP_TLS_CERT", ""),
+            tls_key=env.get("PULT_SIP_TLS_KEY", ""),
         )
 
 
@@ -72,6 +88,64 @@ def module_dir() -> str:
         if Path(d, "app_python3.so").exists():
             return d + "/"
     raise RuntimeError("Kamailio modules not found: install kamailio and kamailio-python3-modules")
+
+
+def self_signed(directory: Path, address: str) -> tuple[Path, Path]:
+    """A certificate for ``address`` (and localhost) that is its own CA, with its key.
+
+    Made once per address: phones that trust the certificate keep trusting it across restarts.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key, made_for = (
+        directory / "edge-cert.pem",
+        directory / "edge-key.pem",
+        directory / "address",
+    )
+    if cert.exists() and key.exists() and made_for.exists() and made_for.read_text() == address:
+        return cert, key
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise RuntimeError("openssl is not installed: needed to make the edge's TLS certificate")
+    try:
+        ipaddress.ip_address(address)
+        alt = f"IP:{address},DNS:localhost"
+    except ValueError:
+        alt = f"DNS:{address},DNS:localhost"
+    subprocess.run(
+        [
+            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256"),
+            *("-days", "3650", "-subj", f"/CN={address}/O=Pult edge"),
+            *("-addext", f"subjectAltName={alt}", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    key.chmod(0o600)
+    made_for.write_text(address)
+    return cert, key
+
+
+def _tls_lines(cfg: EdgeConfig, run: Path) -> tuple[str, str]:
+    """The listener line and the module lines of the config ("" and "" without TLS)."""
+    if not cfg.tls_port:
+        return "", ""
+    if cfg.tls_cert:
+        cert, key = Path(cfg.tls_cert), Path(cfg.tls_key or cfg.tls_cert)
+    else:
+        cert, key = self_signed(run / "tls", cfg.address)
+    listen = f"enable_tls=yes\nlisten=tls:{cfg.address}:{cfg.tls_port}"
+    module = "\n".join(
+        [
+            'loadmodule "tls.so"',
+            'modparam("tls", "tls_method", "TLSv1.2+")',
+            f'modparam("tls", "certificate", "{cert.resolve()}")',
+            f'modparam("tls", "private_key", "{key.resolve()}")',
+            # Phones authenticate with digest, not with client certificates.
+            'modparam("tls", "verify_certificate", 0)',
+            'modparam("tls", "require_certificate", 0)',
+        ]
+    )
+    return listen, module
 
 
 def render(cfg: EdgeConfig) -> Path:
@@ -97,6 +171,7 @@ def render(cfg: EdgeConfig) -> Path:
         "PIKE_DENSITY": str(cfg.pike_density),
         "KEMI": str(KEMI),
     }
+    values["TLS_LISTEN"], values["TLS_MODULE"] = _tls_lines(cfg, run)
     text = TEMPLATE.read_text()
     for key, value in values.items():
         text = text.replace(f"@@{key}@@", value)

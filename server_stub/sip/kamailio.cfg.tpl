@@ -21,6 +21,8 @@ user_agent_header="User-Agent: Pult edge"
 
 listen=udp:@@ADDRESS@@:@@PORT@@
 listen=tcp:@@ADDRESS@@:@@PORT@@
+# SIP over TLS when EdgeConfig.tls_port is set (edge.py fills these two markers).
+@@TLS_LISTEN@@
 tcp_connection_lifetime=3605
 tcp_accept_no_cl=yes
 
@@ -49,6 +51,7 @@ loadmodule "rtimer.so"
 loadmodule "tsilo.so"
 loadmodule "ctl.so"
 loadmodule "app_python3.so"
+@@TLS_MODULE@@
 
 modparam("ctl", "binrpc", "unix:@@RUNDIR@@/kamailio_ctl")
 

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import shutil
+import subprocess
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pjsua2 as pj
@@ -49,13 +53,14 @@ def available() -> bool:
 
 
 def list_devices(refresh: bool = False) -> list[SoundDevice]:
-    """PortAudio's devices; ``refresh`` re-scans (PortAudio only sees plugging on re-init)."""
+    """PortAudio's devices, then PulseAudio's sinks and sources when PortAudio reaches a
+    PulseAudio server; ``refresh`` re-scans PortAudio (it only sees plugging on re-init)."""
     sd = _sd()
     if refresh:
         # Re-initialising under an open stream would pull it away; callers refresh when idle.
         sd._terminate()
         sd._initialize()
-    return [
+    found = [
         SoundDevice(
             name=str(d["name"]),
             inputs=int(d["max_input_channels"]),
@@ -64,6 +69,62 @@ def list_devices(refresh: bool = False) -> list[SoundDevice]:
         )
         for i, d in enumerate(sd.query_devices())
     ]
+    via = next((d.index for d in found if d.name == "pulse"), None)
+    if via is not None:
+        found += pulse_devices(via)
+    return found
+
+
+def pulse_devices(via: int) -> list[SoundDevice]:
+    """PulseAudio's sinks and sources by name, opened through PortAudio device ``via``.
+
+    Through ALSA, PortAudio sees one "pulse" device whatever is plugged in; a headset plugged
+    into a PulseAudio (or PipeWire) desktop only shows here. Asked on every scan, which needs
+    no PortAudio re-init, so plugging is noticed during a call too.
+    """
+    pactl = shutil.which("pactl")
+    if pactl is None:
+        return []
+    found: list[SoundDevice] = []
+    for kind in ("sinks", "sources"):
+        try:
+            out = subprocess.run(
+                [pactl, "list", "short", kind], capture_output=True, text=True, timeout=3
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return []
+        for row in out.splitlines():
+            cols = row.split("\t")
+            if len(cols) < 2:
+                continue
+            name = cols[1]
+            if kind == "sinks":
+                found.append(SoundDevice(name, 0, 1, via, pulse=name))
+            else:
+                found.append(SoundDevice(name, 1, 0, via, pulse=name))
+    return found
+
+
+@contextlib.contextmanager
+def _pulse_target(source: str = "", sink: str = "") -> Iterator[None]:
+    """Point the streams opened inside at these PulseAudio devices.
+
+    ALSA's pulse plugin connects each stream it opens to PULSE_SOURCE / PULSE_SINK as they
+    are at that moment; there is no other way to name a device through PortAudio.
+    """
+    saved = {k: os.environ.get(k) for k in ("PULSE_SOURCE", "PULSE_SINK")}
+    try:
+        if source:
+            os.environ["PULSE_SOURCE"] = source
+        if sink:
+            os.environ["PULSE_SINK"] = sink
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class ByteFifo:
@@ -113,7 +174,9 @@ class _BridgePort(pj.AudioMediaPort):
 class SoundBridge:
     """One microphone stream and one speaker stream, joined to the bridge by one port."""
 
-    def __init__(self, microphone: int | None, speaker: int | None) -> None:
+    def __init__(
+        self, microphone: SoundDevice | None = None, speaker: SoundDevice | None = None
+    ) -> None:
         self.capture = ByteFifo()
         self.playback = ByteFifo()
         fmt = pj.MediaFormatAudio()
@@ -121,22 +184,24 @@ class SoundBridge:
         self.port = _BridgePort(self.capture, self.playback)
         self.port.createPort("pult-sound", fmt)
         sd = _sd()
-        self._input = sd.RawInputStream(
-            device=microphone,
-            samplerate=RATE,
-            channels=1,
-            dtype="int16",
-            blocksize=FRAME_SAMPLES,
-            callback=self._on_input,
-        )
-        self._output = sd.RawOutputStream(
-            device=speaker,
-            samplerate=RATE,
-            channels=1,
-            dtype="int16",
-            blocksize=FRAME_SAMPLES,
-            callback=self._on_output,
-        )
+        with _pulse_target(source=microphone.pulse if microphone else ""):
+            self._input = sd.RawInputStream(
+                device=microphone.index if microphone else None,
+                samplerate=RATE,
+                channels=1,
+                dtype="int16",
+                blocksize=FRAME_SAMPLES,
+                callback=self._on_input,
+            )
+        with _pulse_target(sink=speaker.pulse if speaker else ""):
+            self._output = sd.RawOutputStream(
+                device=speaker.index if speaker else None,
+                samplerate=RATE,
+                channels=1,
+                dtype="int16",
+                blocksize=FRAME_SAMPLES,
+                callback=self._on_output,
+            )
         self._input.start()
         self._output.start()
 
@@ -182,7 +247,7 @@ class Ringer:
         self._pos = 0
         self.playing = ""
 
-    def start(self, device: int | None, kind: str = "ring") -> None:
+    def start(self, device: SoundDevice | None, kind: str = "ring") -> None:
         if self.playing == kind:
             return
         self.stop()
@@ -190,13 +255,14 @@ class Ringer:
         self._pos = 0
         try:
             sd = _sd()
-            self._stream = sd.OutputStream(
-                device=device,
-                samplerate=RATE,
-                channels=1,
-                dtype="int16",
-                callback=self._fill,
-            )
+            with _pulse_target(sink=device.pulse if device else ""):
+                self._stream = sd.OutputStream(
+                    device=device.index if device else None,
+                    samplerate=RATE,
+                    channels=1,
+                    dtype="int16",
+                    callback=self._fill,
+                )
             self._stream.start()
             self.playing = kind
         except Exception:

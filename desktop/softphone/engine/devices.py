@@ -17,6 +17,8 @@ class SoundDevice:
     inputs: int
     outputs: int
     index: int = -1  # the backend's index now; never stored
+    #: A PulseAudio sink or source reached through PortAudio's "pulse" device (``index``).
+    pulse: str = ""
 
     @property
     def is_input(self) -> bool:

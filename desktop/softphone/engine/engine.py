@@ -23,7 +23,14 @@ import pjsua2 as pj
 
 from desktop.softphone.engine import audio_bridge, quality
 from desktop.softphone.engine.calls import SoftAccount, SoftCall
-from desktop.softphone.engine.devices import AudioChoice, SoundDevice, pick, signature
+from desktop.softphone.engine.devices import (
+    DEFAULT,
+    AudioChoice,
+    SoundDevice,
+    effective,
+    pick,
+    signature,
+)
 from desktop.softphone.engine.types import (
     SPY_CONTENT_TYPE,
     SPY_HEADER,
@@ -89,8 +96,12 @@ class _LogWriter(pj.LogWriter):
 class Engine:
     """See module docstring; every public method runs on the polling thread."""
 
-    def __init__(self, config: EngineConfig | None = None) -> None:
+    def __init__(
+        self, config: EngineConfig | None = None, wall_clock: Callable[[], float] = time.time
+    ) -> None:
         self.config = config or EngineConfig()
+        #: Compared with the monotonic clock to notice a suspend (see _check_network).
+        self.wall_clock = wall_clock
         # pjsua2 allows one Endpoint per process, even before libCreate: made in start().
         self.ep: Any = None
         self.dnd = False
@@ -117,7 +128,7 @@ class Engine:
         self._recorder_path = ""
         self._started = False
         self._ever_registered = False
-        self._wall = time.time()
+        self._wall = wall_clock()
         self._mono = time.monotonic()
         self._next_net_check = 0.0
         self._local_ip = ""
@@ -168,8 +179,10 @@ class Engine:
             tcfg.port = cfg.sip_port
             if cfg.bind_address:
                 tcfg.boundAddress = cfg.bind_address
-            if name is Transport.TLS and cfg.tls_ca_file:
-                tcfg.tlsConfig.CaListFile = cfg.tls_ca_file
+            if name is Transport.TLS:
+                # Always verify the registrar: against the CA given (an edge's own certificate)
+                # or the system's store; a failure shows as the registration's reason.
+                tcfg.tlsConfig.CaListFile = cfg.tls_ca_file or _system_ca_file()
                 tcfg.tlsConfig.verifyServer = True
             try:
                 self._transports[name] = self.ep.transportCreate(kind, tcfg)
@@ -276,7 +289,7 @@ class Engine:
         self._later.append((time.monotonic() + delay, fn))
 
     def _check_network(self, mono: float) -> None:
-        wall = time.time()
+        wall = self.wall_clock()
         # The wall clock runs through a suspend, the monotonic one does not.
         slept = (wall - self._wall) - (mono - self._mono) > 10.0
         self._wall, self._mono = wall, mono
@@ -437,6 +450,7 @@ class Engine:
         live = self._live()
         call = self.new_call(acc, Direction.IN, "", call_id)
         call.remote_uri = str(call.getInfo().remoteUri)
+        call.take_identity(message)
         spy = parse_spy(header_value(message, SPY_HEADER) or "")
         if spy is not None:
             self._answer_spy(call, spy[0], spy[1], live)
@@ -884,21 +898,46 @@ class Engine:
     def _check_devices(self) -> None:
         if self._audio_mode == "null":
             return
-        if self._audio_mode == "bridge" and (
+        # PortAudio re-initialises only when no stream is open; PulseAudio's list (see
+        # audio_bridge.pulse_devices) is fresh on every scan, so a call does not hide plugging.
+        busy = self._audio_mode == "bridge" and (
             self._bridge is not None or (self._ringer is not None and self._ringer.playing)
-        ):
-            return  # PortAudio re-initialises only when no stream is open
-        devices = self._scan_devices(refresh=True)
-        if signature(devices) != signature(self._devices):
+        )
+        devices = self._scan_devices(refresh=not busy)
+        if signature(devices) == signature(self._devices):
             self._devices = devices
-            self._apply_native_devices()
-            self._emit(Event(EventKind.DEVICES, data={"devices": devices}))
-        else:
-            self._devices = devices
+            return
+        was = effective(self._choice, self._devices)
+        self._devices = devices
+        now = effective(self._choice, devices)
+        # A chosen device that is gone is replaced by the system default (and used again when
+        # it comes back): the listeners are told which roles fell back.
+        fallback = [
+            role
+            for role in ("microphone", "speaker", "ringer")
+            if getattr(self._choice, role) != DEFAULT and getattr(now, role) == DEFAULT
+        ]
+        self._apply_native_devices()
+        if now != was:
+            if fallback:
+                log.info("sound devices gone, using the default for %s", ", ".join(fallback))
+            if self._bridge is not None:
+                self._close_bridge()
+                self.rewire()
+            self._update_ringer(restart=True)
+        self._emit(
+            Event(
+                EventKind.DEVICES,
+                data={"devices": devices, "fallback": fallback, "using": now},
+            )
+        )
 
     def _index(self, name: str, output: bool) -> int | None:
         dev = pick(name, self._devices, output=output)
         return dev.index if dev is not None else None
+
+    def _device(self, name: str, output: bool) -> SoundDevice | None:
+        return pick(name, self._devices, output=output)
 
     def _apply_native_devices(self) -> None:
         if self._audio_mode != "native":
@@ -915,8 +954,8 @@ class Engine:
             return
         try:
             self._bridge = audio_bridge.SoundBridge(
-                self._index(self._choice.microphone, False),
-                self._index(self._choice.speaker, True),
+                self._device(self._choice.microphone, False),
+                self._device(self._choice.speaker, True),
             )
         except Exception as exc:
             log.warning("cannot open the sound devices", exc_info=True)
@@ -942,7 +981,7 @@ class Engine:
             return
         # pjsua owns native devices (PortAudio may not be there); else the chosen ringer.
         native = self._audio_mode == "native"
-        device = None if native else self._index(self._choice.ringer, True)
+        device = None if native else self._device(self._choice.ringer, True)
         self._ringer.start(device, "waiting" if talking else "ring")
 
     # --- debugging ---------------------------------------------------------------------------
@@ -953,6 +992,18 @@ class Engine:
             "registration": self._registration,
             "lines": [replace(c.info()) for c in self._live()],
         }
+
+
+def _system_ca_file() -> str:
+    """The OS's CA bundle: the pjsua2 wheel carries its own OpenSSL 1.0.2, built for CentOS
+    paths, so it finds no trusted CA by itself on other systems."""
+    import ssl
+
+    paths = ssl.get_default_verify_paths()
+    for candidate in (paths.cafile, paths.openssl_cafile, "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return ""
 
 
 def _wav_complete(path: str) -> bool:
