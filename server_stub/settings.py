@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     def sip_registrar(self) -> str:
         return f"sip:{self.sip_public_host or self.sip_address}:{self.sip_port}"
 
+    def sip_registrar_tls(self) -> str | None:
+        """The edge's TLS address for phones, when it listens on TLS (PULT_SIP_TLS_PORT)."""
+        if not self.sip_tls_port:
+            return None
+        return f"sip:{self.sip_public_host or self.sip_address}:{self.sip_tls_port}"
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

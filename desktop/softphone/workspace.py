@@ -37,9 +37,14 @@ START_DELAY_MS = 50
 
 
 def _real_engine() -> EngineAPI:
-    from desktop.softphone.engine.engine import Engine
+    from desktop.softphone.engine.engine import Engine, EngineConfig
 
-    return Engine()
+    # TLS is chosen in the settings file (softphone/transport=tls); the edge's certificate is
+    # checked against softphone/tls_ca_file, else the system's CA bundle.
+    settings = _settings()
+    tls = str(settings.value("softphone/transport", "udp")) == "tls"
+    ca_file = str(settings.value("softphone/tls_ca_file", ""))
+    return Engine(EngineConfig(tls=tls, tls_ca_file=ca_file))
 
 
 def _settings() -> QtCore.QSettings:
@@ -64,11 +69,14 @@ def account_from_me(me: dict[str, Any], transport: str = "udp") -> SipAccount | 
     sip = me.get("sip")
     if not isinstance(sip, dict):
         return None
+    registrar = str(sip["registrar"])
+    if transport == "tls" and sip.get("registrar_tls"):
+        registrar = str(sip["registrar_tls"])  # the edge listens for TLS on its own port
     return SipAccount(
         login=str(sip["sip_login"]),
         domain=str(sip["sip_domain"]),
         ha1=str(sip["ha1"]),
-        registrar=str(sip["registrar"]),
+        registrar=registrar,
         display_name=str(me.get("display_name") or ""),
         transport=Transport(transport),
     )

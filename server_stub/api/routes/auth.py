@@ -87,6 +87,8 @@ class SipOut(BaseModel):
     sip_login: str
     sip_domain: str
     registrar: str
+    #: The same registrar over TLS, when the edge offers it (else null).
+    registrar_tls: str | None = None
     ha1: str
 
 
@@ -318,6 +320,7 @@ def me(request: Request, principal: CurrentPrincipal, session: SessionDep) -> Me
             sip_domain=domain.name,
             ha1=row.sip_ha1,
             registrar=request.app.state.settings.sip_registrar(),
+            registrar_tls=request.app.state.settings.sip_registrar_tls(),
         )
     return out
 

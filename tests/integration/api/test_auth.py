@@ -297,7 +297,23 @@ def test_me_gives_a_user_their_extension_and_sip_secret(client: TestClient, db: 
         "sip_domain": "alpha.test",
         "ha1": expected,
         "registrar": "sip:127.0.0.1:5060",
+        "registrar_tls": None,  # the edge offers no TLS unless PULT_SIP_TLS_PORT is set
     }
+
+
+def test_me_names_the_tls_registrar_when_the_edge_listens_on_tls(
+    client: TestClient, db: Session
+) -> None:
+    w = make_world(db)
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    old = settings.sip_tls_port
+    settings.sip_tls_port = 5061
+    try:
+        me = client.get("/api/auth/me", headers=w.a.headers("user")).json()
+    finally:
+        settings.sip_tls_port = old
+    assert me["sip"]["registrar"] == "sip:127.0.0.1:5060"
+    assert me["sip"]["registrar_tls"] == "sip:127.0.0.1:5061"
 
 
 def test_me_for_a_pool_admin_has_no_sip(client: TestClient, db: Session) -> None:

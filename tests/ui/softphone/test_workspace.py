@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.api.client import PultClient
@@ -42,22 +40,6 @@ def settle(loop: asyncio.AbstractEventLoop, widget: SoftphoneWidget) -> None:
     loop.run_until_complete(asyncio.sleep(workspace.START_DELAY_MS / 1000 + 0.1))
     if widget.tasks:
         loop.run_until_complete(asyncio.gather(*widget.tasks))
-
-
-@pytest.fixture
-def engines(tmp_path: Path) -> Iterator[list[FakeEngine]]:
-    made: list[FakeEngine] = []
-
-    def factory() -> FakeEngine:
-        made.append(FakeEngine())
-        return made[-1]
-
-    workspace.engine_factory = factory
-    workspace.data_dir = tmp_path
-    yield made
-    workspace.shutdown_all()
-    workspace.engine_factory = None
-    workspace.data_dir = None
 
 
 def test_the_tab_registers_with_the_users_sip_identity_and_stops_with_the_window(
@@ -104,3 +86,25 @@ def test_an_account_without_sip_gets_no_phone(
         loop.run_until_complete(client.aclose())
     finally:
         workspace.data_dir = None
+
+
+def test_the_tls_transport_registers_at_the_edges_tls_address() -> None:
+    me = {
+        "display_name": "Анна",
+        "sip": {
+            "sip_login": "anna",
+            "sip_domain": "demo.pult",
+            "ha1": "0" * 32,
+            "registrar": "sip:pbx.example:5060",
+            "registrar_tls": "sip:pbx.example:5061",
+        },
+    }
+    udp = workspace.account_from_me(me)
+    tls = workspace.account_from_me(me, "tls")
+    assert udp is not None and tls is not None
+    assert (udp.registrar, udp.transport.value) == ("sip:pbx.example:5060", "udp")
+    assert (tls.registrar, tls.transport.value) == ("sip:pbx.example:5061", "tls")
+    # A server without TLS: the phone tries the one registrar it has.
+    me["sip"]["registrar_tls"] = None  # type: ignore[index]
+    fallback = workspace.account_from_me(me, "tls")
+    assert fallback is not None and fallback.registrar == "sip:pbx.example:5060"
