@@ -19,21 +19,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.server import ROOT, running_server, sign_in
+
 DOMAIN = "bench.local"
 LOGIN = "admin"
 PASSWORD = "Bench-pass-2024"
@@ -51,13 +45,6 @@ class Rate:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def cli(env: dict[str, str], *args: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "server_stub", *args],
@@ -68,67 +55,10 @@ def cli(env: dict[str, str], *args: str) -> None:
     )
 
 
-def wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer within 60 s:\n{log.read_text()}")
-
-
-@contextmanager
-def running_server(database_url: str) -> Iterator[str]:
-    """A migrated server with one domain admin; yields its base URL and stops it afterwards."""
-    data_dir = Path(tempfile.mkdtemp(prefix="pult-bench-"))
-    port = free_port()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("PULT_")
-    }  # nothing from the caller's own setup (database, key) leaks into the run
-    env |= {"PULT_DATA_DIR": str(data_dir), "PULT_PORT": str(port)}
-    if database_url:
-        env["PULT_DATABASE_URL"] = database_url
-    log = data_dir / "server.log"
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        cli(env, "migrate")
-        cli(env, "create-admin", "--domain", DOMAIN, "--login", LOGIN, "--password", PASSWORD)
-        with log.open("wb") as out:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "server_stub", "serve", "--no-migrate"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(base, server, log)
-        yield base
-    finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def sign_in(base: str) -> str:
-    r = httpx.post(
-        f"{base}/api/auth/login",
-        json={"login": f"{LOGIN}@{DOMAIN}", "password": PASSWORD},
-        timeout=30,
-    )
-    r.raise_for_status()
-    token: str = r.json()["access_token"]
-    return token
+def prepare(env: dict[str, str]) -> None:
+    """A migrated database with one domain admin."""
+    cli(env, "migrate")
+    cli(env, "create-admin", "--domain", DOMAIN, "--login", LOGIN, "--password", PASSWORD)
 
 
 async def seed(base: str, headers: dict[str, str], count: int) -> None:
@@ -174,7 +104,7 @@ async def measure(
 
 
 async def run(base: str, args: argparse.Namespace) -> tuple[Rate, Rate]:
-    headers = {"Authorization": f"Bearer {sign_in(base)}"}
+    headers = {"Authorization": f"Bearer {sign_in(base, f'{LOGIN}@{DOMAIN}', PASSWORD)}"}
     await seed(base, headers, args.records)
     health = await measure(base, "/api/health", {}, args.clients, args.seconds)
     listing = await measure(base, LIST_PATH, headers, args.clients, args.seconds)
@@ -197,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.clients < 1 or args.seconds <= 0:
         parser.error("--clients must be at least 1 and --seconds above 0")
 
-    with running_server(args.database_url) as base:
-        health, listing = asyncio.run(run(base, args))
+    with running_server("pult-bench-", args.database_url, prepare) as server:
+        health, listing = asyncio.run(run(server.base, args))
 
     print(f"clients: {args.clients}, {args.seconds:g} s per phase, {args.records} VIP numbers")
     for path, rate in (("/api/health", health), (LIST_PATH, listing)):

@@ -25,33 +25,28 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.api_bench import ROOT, free_port, wait_until_up
+from bench.server import Server, running_server, sign_in
 
 DOMAIN = "events.bench"
 PASSWORD = "Bench-pass-2024"
 GOAL_P99_MS = 100.0
 
 
-def seed(database_url: str) -> None:
+def seed(env: dict[str, str]) -> None:
     """A migrated database with a domain, its operator and its supervisor."""
     from server_stub.store import provision
     from server_stub.store.db import make_engine, make_session_factory, session_scope
     from server_stub.store.migrate import upgrade
 
+    database_url = env["PULT_DATABASE_URL"]
     upgrade(database_url)
     engine = make_engine(database_url)
     try:
@@ -72,57 +67,6 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Server:
-    base: str
-    pid: int
-
-
-@contextmanager
-def running_server(database_url: str) -> Iterator[Server]:
-    data_dir = Path(tempfile.mkdtemp(prefix="pult-events-bench-"))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PULT_")}
-    url = database_url or f"sqlite:///{data_dir / 'pult.sqlite3'}"
-    env |= {"PULT_DATA_DIR": str(data_dir), "PULT_PORT": str(port), "PULT_DATABASE_URL": url}
-    env["PULT_BILLING_TICK_SECONDS"] = "0"  # nothing else on the server's threads
-    log = data_dir / "server.log"
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        seed(url)
-        with log.open("wb") as out:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "server_stub", "serve", "--no-migrate"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(base, server, log)
-        yield Server(base, server.pid)
-    finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def sign_in(base: str, login: str) -> str:
-    r = httpx.post(
-        f"{base}/api/auth/login",
-        json={"login": f"{login}@{DOMAIN}", "password": PASSWORD},
-        timeout=30,
-    )
-    r.raise_for_status()
-    token: str = r.json()["access_token"]
-    return token
 
 
 @dataclass
@@ -178,8 +122,8 @@ class Result:
 async def measure(server: Server, clients: int, rounds: int, warm_up: int) -> Result:
     """What ``rounds`` status changes cost when ``clients`` listen."""
     base = server.base
-    operator = sign_in(base, "operator")
-    supervisor = sign_in(base, "supervisor")
+    operator = sign_in(base, f"operator@{DOMAIN}", PASSWORD)
+    supervisor = sign_in(base, f"supervisor@{DOMAIN}", PASSWORD)
     current = [Round()]
     listeners: list[Listener] = []
     gate = asyncio.Semaphore(32)  # the server's handshake and token check, a few at a time
@@ -255,7 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.clients < 1 or args.rounds < 1 or args.warm_up < 0:
         parser.error("--clients and --rounds must be at least 1, --warm-up at least 0")
 
-    with running_server(args.database_url) as server:
+    # No billing ticks: nothing else on the server's threads.
+    with running_server(
+        "pult-events-bench-", args.database_url, seed, PULT_BILLING_TICK_SECONDS="0"
+    ) as server:
         one = asyncio.run(measure(server, 1, args.rounds, args.warm_up))
         many = asyncio.run(measure(server, args.clients, args.rounds, args.warm_up))
 

@@ -33,6 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from server_stub.acd.operator import TransitionError
+
 RING_SECONDS = 20
 RETRY_AFTER_SECONDS = 600
 # An attempt nobody closed counts as failed this long after it could possibly have ended.
@@ -72,14 +74,8 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-class CampaignError(Exception):
-    """A refused step; ``ru``/``en`` say why to a person."""
-
-    def __init__(self, code: str, ru: str, en: str) -> None:
-        super().__init__(en)
-        self.code = code
-        self.ru = ru
-        self.en = en
+class CampaignError(TransitionError):
+    """A refused campaign step; ``ru``/``en`` say why to a person."""
 
 
 @dataclass(frozen=True)

@@ -12,22 +12,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server_stub.api import audit
-from server_stub.api.acd_service import OPERATORS, SUPERVISORS, AcdNow
+from server_stub.api.acd_service import OPERATORS, SUPERVISORS, AcdNow, OperatorDep
 from server_stub.api.crud import publish
-from server_stub.api.deps import OPERATOR, DomainSupervisor, Principal, SessionDep, require_domain
+from server_stub.api.deps import DomainSupervisor, SessionDep
 from server_stub.api.errors import ApiError, Text, field_error, not_found
 from server_stub.api.security import verify_password
 from server_stub.store.models import CallGroup, GroupMember, User
 from server_stub.store.models_acd import OperatorMessage, OperatorMessageRecipient
 
 router = APIRouter(tags=["operator-messages"])
-OperatorDep = Annotated[Principal, Depends(require_domain(OPERATOR))]
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]

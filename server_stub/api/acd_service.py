@@ -36,7 +36,7 @@ from server_stub.acd.dispatcher import DEFAULT_AWAY_AFTER, Dispatcher, Effects, 
 from server_stub.acd.operator import Operator, TransitionError
 from server_stub.api.acd_store import GroupInfo, dt, load_groups, rebuild, store_effects, ts
 from server_stub.api.crud import publish
-from server_stub.api.deps import ADMIN, OPERATOR, SUPERVISOR
+from server_stub.api.deps import ADMIN, OPERATOR, SUPERVISOR, Principal, require_domain
 from server_stub.api.errors import ApiError, Text
 from server_stub.api.eventbus import user_audience
 from server_stub.store.models import GroupMember, User
@@ -52,6 +52,7 @@ def now() -> datetime:
 
 
 AcdNow = Annotated[datetime, Depends(now)]
+OperatorDep = Annotated[Principal, Depends(require_domain(OPERATOR))]
 
 Action = Callable[[Dispatcher, float], Effects]
 
@@ -75,6 +76,12 @@ def _merge(into: Effects, other: Effects) -> None:
 
 def transition_error(exc: TransitionError, status: int = 409) -> ApiError:
     return ApiError(status, exc.code, Text(exc.ru, exc.en))
+
+
+def domain_of(principal: Principal) -> int:
+    """The domain of a principal that ``require_domain`` let through."""
+    assert principal.domain_id is not None
+    return principal.domain_id
 
 
 class AcdService:
@@ -167,6 +174,11 @@ def crm_url(template: str, offer: Offer, login: str) -> str:
         "group": str(offer.call.group_id),
         "operator": login,
     }
+    return fill_url(template, values)
+
+
+def fill_url(template: str, values: dict[str, str]) -> str:
+    """``{key}`` in ``template`` replaced by the URL-quoted value."""
     url = template
     for key, value in values.items():
         url = url.replace("{" + key + "}", quote(value, safe=""))
@@ -252,6 +264,20 @@ def _publisher(
 
 def announce(request: Request, session: Session, domain_id: int, result: Result) -> None:
     announce_bus(request, session, domain_id, result)
+
+
+def run_announced(
+    request: Request,
+    session: Session,
+    svc: AcdService,
+    domain_id: int,
+    at: datetime,
+    action: Action | None = None,
+) -> Result:
+    """Run ``action`` (or just the timers) in the domain's ACD and tell the subscribers."""
+    result = svc.run(session, domain_id, at, action)
+    announce(request, session, domain_id, result)
+    return result
 
 
 def announce_bus(

@@ -18,10 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from server_stub.importing.common import Outcome, RowProblems, ignored_columns, too_long
+from server_stub.importing.common import Outcome, RowProblems, e164, ignored_columns, too_long
 from server_stub.importing.messages import NOT_UNIQUE, REQUIRED, Msg
 from server_stub.importing.reader import Column, Row, Table
-from server_stub.phones import BadNumber, to_e164
 
 PHONE_KEYS = ("phone1", "phone2", "phone3")
 CLIENT_COLUMNS = (
@@ -48,12 +47,7 @@ def normalise_number(raw: str) -> tuple[str | None, Msg | None]:
     text = raw.strip()
     if _INTERNAL.match(text):
         return text, None
-    try:
-        return to_e164(text), None
-    except BadNumber as exc:
-        return None, Msg(
-            f"Неверный номер телефона «{raw}»: {exc.ru}", f"Bad phone number '{raw}': {exc.en}"
-        )
+    return e164(raw)
 
 
 def check_clients(table: Table, existing_numbers: set[str]) -> Outcome[NewClient]:
@@ -90,15 +84,7 @@ def check_clients(table: Table, existing_numbers: set[str]) -> Outcome[NewClient
                     bad.add(row, key, NOT_UNIQUE)
                 else:
                     numbers.append((key, number))
-        if not any(row.get(key) for key in PHONE_KEYS):
-            letters = ", ".join(table.letters[key] for key in PHONE_KEYS)
-            bad.add_at(
-                row,
-                f"{letters} (Телефоны)",
-                "phones",
-                "",
-                Msg("Укажите хотя бы один номер телефона", "Give at least one phone number"),
-            )
+        bad.require_one_of(row, PHONE_KEYS)
         parsed.append((row, numbers))
     # The same number on two lines: both cells are named.
     seen: dict[str, list[tuple[Row, str]]] = {}

@@ -1,4 +1,4 @@
-"""What the user and the contact import share: the outcome, number allocation, duplicates."""
+"""What the imports share: the outcome, number allocation, duplicates, phone numbers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from server_stub.importing.messages import NOT_UNIQUE, Msg, Problem
 from server_stub.importing.reader import Row, Table, ord_index
+from server_stub.phones import BadNumber, to_e164
 
 T = TypeVar("T")
 
@@ -55,6 +56,20 @@ class RowProblems:
     def add_at(self, row: Row, column: str, field: str, value: str, message: Msg) -> None:
         self.errors.append(Problem(row.line, column, field, value, message))
         self.bad_lines.add(row.line)
+
+    def require_one_of(self, row: Row, keys: Iterable[str]) -> None:
+        """A row with none of the phone columns ``keys`` filled names them all."""
+        keys = list(keys)
+        if any(row.get(key) for key in keys):
+            return
+        letters = ", ".join(self.table.letters[key] for key in keys)
+        self.add_at(
+            row,
+            f"{letters} (Телефоны)",
+            "phones",
+            "",
+            Msg("Укажите хотя бы один номер телефона", "Give at least one phone number"),
+        )
 
     def flag_duplicates(self, key: str, values: Iterable[tuple[Row, str]]) -> None:
         """Every row whose value occurs more than once gets «Значение в списке не уникально»."""
@@ -117,3 +132,13 @@ def split_names(cell: str) -> list[str]:
 
 def too_long(limit: int) -> Msg:
     return Msg(f"Не более {limit} символов", f"At most {limit} characters")
+
+
+def e164(raw: str) -> tuple[str | None, Msg | None]:
+    """A real phone number in E.164: (stored form, None) or (None, why not)."""
+    try:
+        return to_e164(raw), None
+    except BadNumber as exc:
+        return None, Msg(
+            f"Неверный номер телефона «{raw}»: {exc.ru}", f"Bad phone number '{raw}': {exc.en}"
+        )

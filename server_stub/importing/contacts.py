@@ -27,12 +27,12 @@ from server_stub.importing.common import (
     Allocator,
     Outcome,
     RowProblems,
+    e164,
     ignored_columns,
     too_long,
 )
 from server_stub.importing.messages import REQUIRED, Msg
 from server_stub.importing.reader import Column, Row, Table
-from server_stub.phones import BadNumber, to_e164
 
 # (column key, PhoneKind value): the kinds are ``server_stub.store.models.PhoneKind`` values.
 PHONE_COLUMNS = (
@@ -105,12 +105,7 @@ def _phone(kind: str, raw: str) -> tuple[str | None, Msg | None]:
             f"Bad IP phone '{raw}': an extension (2-16 digits) or a SIP address user@host, "
             "up to 32 characters",
         )
-    try:
-        return to_e164(raw), None
-    except BadNumber as exc:
-        return None, Msg(
-            f"Неверный номер телефона «{raw}»: {exc.ru}", f"Bad phone number '{raw}': {exc.en}"
-        )
+    return e164(raw)
 
 
 def _parse(row: Row, ctx: ContactContext, bad: RowProblems) -> tuple[tuple[str, str], ...]:
@@ -157,15 +152,7 @@ def _parse(row: Row, ctx: ContactContext, bad: RowProblems) -> tuple[tuple[str, 
             bad.add(row, key, problem)
         elif number is not None:
             phones.append((kind, number))
-    if not any(row.get(key) for key, _ in PHONE_COLUMNS):
-        letters = ", ".join(bad.table.letters[key] for key, _ in PHONE_COLUMNS)
-        bad.add_at(
-            row,
-            f"{letters} (Телефоны)",
-            "phones",
-            "",
-            Msg("Укажите хотя бы один номер телефона", "Give at least one phone number"),
-        )
+    bad.require_one_of(row, (key for key, _ in PHONE_COLUMNS))
     return tuple(phones)
 
 

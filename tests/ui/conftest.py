@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
 from tests.ui.fakeserver import FakeServer, MemoryKeyring
+
+if TYPE_CHECKING:
+    from tests.ui.softphone.fake_engine import FakeEngine
 
 UI_DIR = Path(__file__).parent
 
@@ -49,3 +53,23 @@ def loop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
     yield event_loop
     event_loop.close()
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def engines(tmp_path: Path) -> Iterator[list[FakeEngine]]:
+    """Softphone tabs get fake engines (listed here, in order) and keep their data in tmp."""
+    from desktop.softphone import workspace
+    from tests.ui.softphone.fake_engine import FakeEngine
+
+    made: list[FakeEngine] = []
+
+    def factory() -> FakeEngine:
+        made.append(FakeEngine())
+        return made[-1]
+
+    workspace.engine_factory = factory
+    workspace.data_dir = tmp_path
+    yield made
+    workspace.shutdown_all()
+    workspace.engine_factory = None
+    workspace.data_dir = None

@@ -24,7 +24,6 @@ from desktop.common.single_instance import (
     hand_over,
     parse_call_uri,
 )
-from desktop.softphone import workspace
 from desktop.softphone.widgets.softphone import SoftphoneWidget
 from tests.ui.fakeserver import PASSWORD, MemoryKeyring
 from tests.ui.softphone.fake_engine import FakeEngine
@@ -160,22 +159,6 @@ def test_a_launch_with_something_that_is_not_a_link_is_refused(
 
 
 # --- the running client dials ------------------------------------------------------------------
-
-
-@pytest.fixture
-def engines(tmp_path: Path) -> Iterator[list[FakeEngine]]:
-    made: list[FakeEngine] = []
-
-    def factory() -> FakeEngine:
-        made.append(FakeEngine())
-        return made[-1]
-
-    workspace.engine_factory = factory
-    workspace.data_dir = tmp_path
-    yield made
-    workspace.shutdown_all()
-    workspace.engine_factory = None
-    workspace.data_dir = None
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ acknowledgements are audited (``acd_messages``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -25,19 +25,15 @@ from server_stub.api.acd_service import (
     AcdNow,
     AcdService,
     Action,
+    OperatorDep,
     Result,
-    announce,
+    domain_of,
     group_row,
     me_view,
     operator_row,
+    run_announced,
 )
-from server_stub.api.deps import (
-    OPERATOR,
-    DomainSupervisor,
-    Principal,
-    SessionDep,
-    require_domain,
-)
+from server_stub.api.deps import DomainSupervisor, Principal, SessionDep
 from server_stub.api.errors import ApiError, Text, field_error, not_found
 from server_stub.api.routes import acd_edge, acd_spy
 from server_stub.api.sip_auth import require_edge
@@ -49,13 +45,6 @@ router = APIRouter()
 operator = APIRouter(prefix="/operator", tags=["operator"])
 edge = APIRouter(prefix="/acd", tags=["acd"], dependencies=[Depends(require_edge)])
 stats = APIRouter(prefix="/stats", tags=["stats"])
-
-OperatorDep = Annotated[Principal, Depends(require_domain(OPERATOR))]
-
-
-def _domain_id(principal: Principal) -> int:
-    assert principal.domain_id is not None
-    return principal.domain_id
 
 
 def _me(session: SessionDep, principal: Principal, result: Result) -> dict[str, Any]:
@@ -78,9 +67,7 @@ def _act(
 ) -> dict[str, Any]:
     """Every operator action: run it (or just the timers) in the domain's ACD, tell the
     subscribers what changed, and answer with the operator's own view."""
-    domain_id = _domain_id(principal)
-    result = svc.run(session, domain_id, at, step)
-    announce(request, session, domain_id, result)
+    result = run_announced(request, session, svc, domain_of(principal), at, step)
     return _me(session, principal, result)
 
 
@@ -105,7 +92,7 @@ def set_status(
     svc: AcdDep,
     at: AcdNow,
 ) -> dict[str, Any]:
-    domain_id = _domain_id(principal)
+    domain_id = domain_of(principal)
     if body.reason_id is not None:
         if body.status != Status.BREAK:
             raise field_error(
@@ -232,8 +219,7 @@ def enqueue_call(
             raise _no_operators_online()
         return d.enqueue(group.id, body.call_id, caller, now, vip)
 
-    result = svc.run(session, domain.id, at, enqueue)
-    announce(request, session, domain.id, result)
+    result = run_announced(request, session, svc, domain.id, at, enqueue)
     d = result.dispatcher
     offer = d.offers.get(body.call_id)
     return {
@@ -270,8 +256,9 @@ def call_answered(
     at: AcdNow,
 ) -> dict[str, Any]:
     domain_id = _call_domain(session, call_id)
-    result = svc.run(session, domain_id, at, lambda d, now: d.answered(call_id, now, body.user_id))
-    announce(request, session, domain_id, result)
+    result = run_announced(
+        request, session, svc, domain_id, at, lambda d, now: d.answered(call_id, now, body.user_id)
+    )
     talk = result.dispatcher.talks.get(call_id)
     return {"call_id": call_id, "user_id": talk.user_id if talk else None}
 
@@ -281,8 +268,7 @@ def call_ended(
     call_id: str, request: Request, session: SessionDep, svc: AcdDep, at: AcdNow
 ) -> dict[str, Any]:
     domain_id = _call_domain(session, call_id)
-    result = svc.run(session, domain_id, at, lambda d, now: d.ended(call_id, now))
-    announce(request, session, domain_id, result)
+    run_announced(request, session, svc, domain_id, at, lambda d, now: d.ended(call_id, now))
     return {"call_id": call_id, "ended": True}
 
 
@@ -293,9 +279,8 @@ def call_ended(
 def stats_operators(
     request: Request, session: SessionDep, principal: DomainSupervisor, svc: AcdDep, at: AcdNow
 ) -> dict[str, Any]:
-    domain_id = _domain_id(principal)
-    result = svc.run(session, domain_id, at)
-    announce(request, session, domain_id, result)
+    domain_id = domain_of(principal)
+    result = run_announced(request, session, svc, domain_id, at)
     users = session.execute(
         select(User)
         .where(User.domain_id == domain_id, User.is_operator.is_(True), User.active.is_(True))
@@ -309,9 +294,8 @@ def stats_operators(
 def stats_groups(
     request: Request, session: SessionDep, principal: DomainSupervisor, svc: AcdDep, at: AcdNow
 ) -> dict[str, Any]:
-    domain_id = _domain_id(principal)
-    result = svc.run(session, domain_id, at)
-    announce(request, session, domain_id, result)
+    domain_id = domain_of(principal)
+    result = run_announced(request, session, svc, domain_id, at)
     order = sorted(result.groups.values(), key=lambda g: (g.name, g.id))
     d = result.dispatcher
     return {"items": [group_row(d, g.id, result.groups, result.now) for g in order]}

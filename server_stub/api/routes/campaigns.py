@@ -36,9 +36,8 @@ import csv
 import io
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -54,35 +53,34 @@ from server_stub.api.acd_service import (
     AcdNow,
     AcdService,
     Action,
+    OperatorDep,
     Result,
-    announce,
+    domain_of,
+    fill_url,
+    run_announced,
+    transition_error,
 )
 from server_stub.api.acd_store import dt, ts
 from server_stub.api.crud import flush, publish
-from server_stub.api.deps import (
-    OPERATOR,
-    DomainAdmin,
-    DomainSupervisor,
-    Principal,
-    SessionDep,
-    require_domain,
-)
+from server_stub.api.deps import DomainAdmin, DomainSupervisor, Principal, SessionDep
 from server_stub.api.errors import ApiError, FieldProblem, Text, field_error, language, not_found
 from server_stub.api.eventbus import user_audience
+from server_stub.api.routes.imports import (
+    Format,
+    Upload,
+    import_problems,
+    read_upload,
+    template_response,
+)
 from server_stub.importing.campaign_clients import (
     CLIENT_COLUMNS,
     CLIENT_SAMPLE,
+    NewClient,
     check_clients,
     normalise_number,
 )
-from server_stub.importing.messages import FileProblem
-from server_stub.importing.reader import MAX_BYTES, read_table
-from server_stub.importing.template import (
-    CSV_MEDIA_TYPE,
-    XLSX_MEDIA_TYPE,
-    template_csv,
-    template_xlsx,
-)
+from server_stub.importing.common import Outcome
+from server_stub.importing.template import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from server_stub.store.models import ACD_ALGORITHMS, CallGroup, GroupMember, User
 from server_stub.store.models_calls import Cdr
 from server_stub.store.models_campaigns import (
@@ -97,10 +95,6 @@ router = APIRouter(tags=["campaigns"])
 admin = APIRouter(prefix="/campaigns")
 operator = APIRouter(prefix="/operator/campaign", tags=["operator"])
 
-OperatorDep = Annotated[Principal, Depends(require_domain(OPERATOR))]
-Upload = Annotated[UploadFile, File(description="The filled-in template: CSV or XLSX")]
-Format = Annotated[Literal["csv", "xlsx"], Query(description="Template file format")]
-
 _SUPERVISOR_AUDIENCE = SUPERVISORS
 
 
@@ -110,15 +104,6 @@ def _aware(value: datetime) -> datetime:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _domain_id(principal: Principal) -> int:
-    assert principal.domain_id is not None
-    return principal.domain_id
-
-
-def _error(exc: cm.CampaignError, status: int = 409) -> ApiError:
-    return ApiError(status, exc.code, Text(exc.ru, exc.en))
 
 
 # --- conversions between rows and the pure model -------------------------------------------
@@ -313,10 +298,7 @@ def info_url(c: Campaign, row: CampaignClient, login: str) -> str:
         "operator": login,
         "called": (row.numbers or [""])[0],
     }
-    url = c.info_url
-    for key, value in values.items():
-        url = url.replace("{" + key + "}", quote(value, safe=""))
-    return url
+    return fill_url(c.info_url, values)
 
 
 def card_view(
@@ -340,7 +322,23 @@ def _publish_progress(request: Request, session: Session, c: Campaign, uid: int 
     publish(request, "campaign.progress", c.domain_id, data, audience)
 
 
+def _publish_campaign(request: Request, event: str, domain_id: int, campaign_id: int) -> None:
+    publish(request, f"campaign.{event}", domain_id, {"id": campaign_id}, _SUPERVISOR_AUDIENCE)
+
+
 # --- admin: campaigns --------------------------------------------------------------------------
+
+
+def _audit_client(
+    session: Session,
+    principal: Principal,
+    row: CampaignClient,
+    before: dict[str, Any] | None = None,
+) -> None:
+    """A client created (no ``before``) or changed, as the audit log shows it."""
+    action = "create" if before is None else "update"
+    after = audit.snapshot(row)
+    audit.record(session, principal, action, "campaign_client", row.id, row.name, before, after)
 
 
 def _get_campaign(session: Session, principal: Principal, campaign_id: int) -> Campaign:
@@ -410,6 +408,14 @@ def _check_name(session: Session, domain_id: int, name: str, exclude: int | None
         )
 
 
+def _required_name(raw: str, ru: str, en: str) -> str:
+    """The name with its spaces folded; only spaces is no name."""
+    name = " ".join(raw.split())
+    if not name:
+        raise field_error("name", ru, en)
+    return name
+
+
 def _check_period(starts: datetime, ends: datetime) -> None:
     if ends <= starts:
         raise field_error(
@@ -421,7 +427,7 @@ def _check_period(starts: datetime, ends: datetime) -> None:
 def list_campaigns(session: SessionDep, principal: DomainSupervisor, at: AcdNow) -> dict[str, Any]:
     rows = session.execute(
         select(Campaign)
-        .where(Campaign.domain_id == _domain_id(principal))
+        .where(Campaign.domain_id == domain_of(principal))
         .order_by(Campaign.name, Campaign.id)
     ).scalars()
     return {"items": [campaign_view(session, c, at) for c in rows]}
@@ -431,7 +437,7 @@ def list_campaigns(session: SessionDep, principal: DomainSupervisor, at: AcdNow)
 def create_campaign(
     body: CampaignIn, request: Request, session: SessionDep, principal: DomainAdmin, at: AcdNow
 ) -> dict[str, Any]:
-    domain_id = _domain_id(principal)
+    domain_id = domain_of(principal)
     _check_group(session, domain_id, body.group_id)
     _check_url(body.info_url)
     starts, ends = _aware(body.starts_at), _aware(body.ends_at)
@@ -460,7 +466,7 @@ def create_campaign(
     flush(session)
     audit.record(session, principal, "create", "campaign", c.id, c.name, None, audit.snapshot(c))
     session.commit()
-    publish(request, "campaign.created", domain_id, {"id": c.id}, _SUPERVISOR_AUDIENCE)
+    _publish_campaign(request, "created", domain_id, c.id)
     return campaign_view(session, c, at)
 
 
@@ -508,7 +514,7 @@ def update_campaign(
     flush(session)
     audit.record(session, principal, "update", "campaign", c.id, c.name, before, audit.snapshot(c))
     session.commit()
-    publish(request, "campaign.updated", c.domain_id, {"id": c.id}, _SUPERVISOR_AUDIENCE)
+    _publish_campaign(request, "updated", c.domain_id, c.id)
     return campaign_view(session, c, at)
 
 
@@ -548,9 +554,8 @@ def delete_campaign(
     audit.record(session, principal, "delete", "campaign", c.id, c.name, audit.snapshot(c), None)
     session.delete(c)
     flush(session)
-    result = svc.run(session, domain_id, at, _end_campaign_state(agents))  # commits
-    announce(request, session, domain_id, result)
-    publish(request, "campaign.deleted", domain_id, {"id": campaign_id}, _SUPERVISOR_AUDIENCE)
+    run_announced(request, session, svc, domain_id, at, _end_campaign_state(agents))  # commits
+    _publish_campaign(request, "deleted", domain_id, campaign_id)
     return Response(status_code=204)
 
 
@@ -571,9 +576,7 @@ def create_status(
     at: AcdNow,
 ) -> dict[str, Any]:
     c = _get_campaign(session, principal, campaign_id)
-    name = " ".join(body.name.split())
-    if not name:
-        raise field_error("name", "введите название статуса", "enter the status name")
+    name = _required_name(body.name, "введите название статуса", "enter the status name")
     if any(s.name.casefold() == name.casefold() for s in _statuses(session, c.id)):
         raise field_error("name", "такой статус уже есть", "this status already exists", 409)
     position = max((s.position for s in _statuses(session, c.id)), default=0) + 1
@@ -585,7 +588,7 @@ def create_status(
     after = audit.snapshot(status)
     audit.record(session, principal, "create", "campaign_status", status.id, name, None, after)
     session.commit()
-    publish(request, "campaign.updated", c.domain_id, {"id": c.id}, _SUPERVISOR_AUDIENCE)
+    _publish_campaign(request, "updated", c.domain_id, c.id)
     return campaign_view(session, c, at)
 
 
@@ -616,7 +619,7 @@ def delete_status(
     audit.record(session, principal, "delete", "campaign_status", status.id, status.name, before)
     session.delete(status)
     session.commit()
-    publish(request, "campaign.updated", c.domain_id, {"id": c.id}, _SUPERVISOR_AUDIENCE)
+    _publish_campaign(request, "updated", c.domain_id, c.id)
     return Response(status_code=204)
 
 
@@ -692,9 +695,7 @@ def create_client(
     principal: DomainAdmin,
 ) -> dict[str, Any]:
     c = _get_campaign(session, principal, campaign_id)
-    name = " ".join(body.name.split())
-    if not name:
-        raise field_error("name", "введите имя клиента", "enter the client's name")
+    name = _required_name(body.name, "введите имя клиента", "enter the client's name")
     used = _used_numbers(session, c.id)
     numbers: list[str] = []
     for index, raw in enumerate(body.numbers):
@@ -721,9 +722,7 @@ def create_client(
     )
     session.add(row)
     flush(session)
-    audit.record(
-        session, principal, "create", "campaign_client", row.id, name, None, audit.snapshot(row)
-    )
+    _audit_client(session, principal, row)
     session.commit()
     _publish_progress(request, session, c, None)
     return _client_view(row)
@@ -816,38 +815,19 @@ def export_clients(
     responses={200: {"content": {CSV_MEDIA_TYPE: {}, XLSX_MEDIA_TYPE: {}}}},
 )
 def client_template(principal: DomainAdmin, format: Format = "xlsx") -> Response:
-    if format == "csv":
-        content, media = template_csv(CLIENT_COLUMNS, CLIENT_SAMPLE), CSV_MEDIA_TYPE
-    else:
-        content, media = template_xlsx(CLIENT_COLUMNS, CLIENT_SAMPLE, "Clients"), XLSX_MEDIA_TYPE
-    return Response(
-        content,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="clients-template.{format}"'},
-    )
+    return template_response(CLIENT_COLUMNS, CLIENT_SAMPLE, "Clients", format)
 
 
-def _check_file(session: Session, c: Campaign, file: UploadFile) -> Any:
-    data = file.file.read(MAX_BYTES + 1)
-    try:
-        table = read_table(data, CLIENT_COLUMNS)
-    except FileProblem as exc:
-        raise ApiError(
-            422,
-            "bad_import_file",
-            Text(f"Файл не принят: {exc.message.ru}", f"The file was refused: {exc.message.en}"),
-            [FieldProblem("file", Text(exc.message.ru, exc.message.en))],
-        ) from exc
-    return check_clients(table, _used_numbers(session, c.id))
+def _check_file(session: Session, c: Campaign, file: UploadFile) -> Outcome[NewClient]:
+    return check_clients(read_upload(file, CLIENT_COLUMNS), _used_numbers(session, c.id))
 
 
-def _import_report(outcome: Any, lang: str) -> dict[str, Any]:
+def _import_report(outcome: Outcome[NewClient], lang: str) -> dict[str, Any]:
     return {
         "rows_total": outcome.rows_total,
         "rows_valid": outcome.rows_valid,
         "rows_invalid": outcome.rows_invalid,
-        "errors": [p.as_dict(lang) for p in outcome.errors],
-        "warnings": [p.as_dict(lang) for p in outcome.warnings],
+        **import_problems(outcome, lang),
     }
 
 
@@ -912,16 +892,7 @@ def create_import(
         rows.append(row)
     flush(session)
     for row in rows:
-        audit.record(
-            session,
-            principal,
-            "create",
-            "campaign_client",
-            row.id,
-            row.name,
-            None,
-            audit.snapshot(row),
-        )
+        _audit_client(session, principal, row)
     session.commit()
     _publish_progress(request, session, c, None)
     return {"created": len(rows), **_import_report(outcome, lang)}
@@ -930,12 +901,12 @@ def create_import(
 # --- the operator ------------------------------------------------------------------------------
 
 
-def _campaign_state(uid: int, on: bool) -> Action:
+def _start_campaign_state(uid: int) -> Action:
     def act(d: Dispatcher, now: float) -> Effects:
         op = d.operator(uid)
-        if not on and op.state != State.CAMPAIGN:
+        if op.state == State.CAMPAIGN:
             return Effects()
-        step = opm.start_campaign(op, now) if on else opm.end_campaign(op, now)
+        step = opm.start_campaign(op, now)
         d.put_operator(step.operator)
         return Effects(changes=[(uid, ch) for ch in step.changes], operators={uid})
 
@@ -948,8 +919,17 @@ def _groups_of(session: Session, uid: int) -> set[int]:
     )
 
 
-def _agent(session: Session, uid: int) -> CampaignAgent | None:
-    return session.get(CampaignAgent, uid)
+def _agent(session: Session, uid: int) -> tuple[CampaignAgent | None, Campaign | None]:
+    """The operator's campaign agent row and the campaign it names."""
+    agent = session.get(CampaignAgent, uid)
+    return agent, session.get(Campaign, agent.campaign_id) if agent else None
+
+
+def _release_card(session: Session, c: Campaign | None, uid: int) -> None:
+    """The card on the operator's screen goes back to its own list."""
+    mine = _my_card(session, c, uid) if c else None
+    if mine is not None:
+        _store_card(mine, cm.release(card_of(mine)))
 
 
 def _in_campaign_state(result: Result, uid: int) -> bool:
@@ -995,32 +975,41 @@ def _operator_view(
     uid = principal.id
     user = session.get(User, uid)
     login = user.login if user else ""
-    agent = _agent(session, uid)
-    c = session.get(Campaign, agent.campaign_id) if agent else None
+    _, c = _agent(session, uid)
     row = _my_card(session, c, uid) if c else None
     return {
         "in_campaign": c is not None and _in_campaign_state(result, uid),
         "state": result.dispatcher.operator(uid).state.value,
         "campaign": campaign_view(session, c, now) if c else None,
         "card": card_view(session, c, row, login, now) if c and row else None,
-        "available": _available(session, uid, _domain_id(principal), now),
+        "available": _available(session, uid, domain_of(principal), now),
     }
+
+
+def _progress_and_view(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    result: Result,
+    at: datetime,
+    c: Campaign | None,
+) -> dict[str, Any]:
+    """After an operator's step: the campaign's progress to its watchers, their view in reply."""
+    if c is not None:
+        _publish_progress(request, session, c, principal.id)
+    return _operator_view(session, principal, result, at)
 
 
 def _tick(
     request: Request, session: Session, principal: Principal, svc: AcdService, at: datetime
 ) -> Result:
-    domain_id = _domain_id(principal)
-    result = svc.run(session, domain_id, at)
-    announce(request, session, domain_id, result)
-    return result
+    return run_announced(request, session, svc, domain_of(principal), at)
 
 
 def _working(
     session: Session, principal: Principal, result: Result
 ) -> tuple[Campaign, CampaignAgent]:
-    agent = _agent(session, principal.id)
-    c = session.get(Campaign, agent.campaign_id) if agent else None
+    agent, c = _agent(session, principal.id)
     if agent is None or c is None or not _in_campaign_state(result, principal.id):
         raise ApiError(
             409,
@@ -1056,7 +1045,7 @@ def start(
     at: AcdNow,
 ) -> dict[str, Any]:
     """Enter the «Исходящая кампания» state for a campaign of one's group."""
-    uid, domain_id = principal.id, _domain_id(principal)
+    uid, domain_id = principal.id, domain_of(principal)
     c = session.get(Campaign, body.campaign_id)
     if c is None or c.domain_id != domain_id:
         raise field_error("campaign_id", "нет такой кампании", "no such campaign")
@@ -1074,27 +1063,16 @@ def start(
             "the campaign is not active or outside its dialling period",
             409,
         )
-    agent = _agent(session, uid)
+    agent, old = _agent(session, uid)
     if agent is not None and agent.campaign_id != c.id:
-        # Switching campaigns: the card on screen goes back to its own list.
-        old = session.get(Campaign, agent.campaign_id)
-        mine = _my_card(session, old, uid) if old else None
-        if mine is not None:
-            _store_card(mine, cm.release(card_of(mine)))
+        _release_card(session, old, uid)  # switching campaigns
         agent.campaign_id, agent.since = c.id, at
     elif agent is None:
         session.add(CampaignAgent(user_id=uid, domain_id=domain_id, campaign_id=c.id, since=at))
     flush(session)
-
-    def act(d: Dispatcher, now: float) -> Effects:
-        if d.operator(uid).state == State.CAMPAIGN:
-            return Effects()
-        return _campaign_state(uid, True)(d, now)
-
-    result = svc.run(session, domain_id, at, act)  # commits the agent row with the interval
-    announce(request, session, domain_id, result)
-    _publish_progress(request, session, c, uid)
-    return _operator_view(session, principal, result, at)
+    # Commits the agent row with the interval.
+    result = run_announced(request, session, svc, domain_id, at, _start_campaign_state(uid))
+    return _progress_and_view(request, session, principal, result, at, c)
 
 
 @operator.post("/stop", operation_id="operator_campaign_stop")
@@ -1102,36 +1080,14 @@ def stop(
     request: Request, session: SessionDep, principal: OperatorDep, svc: AcdDep, at: AcdNow
 ) -> dict[str, Any]:
     """Leave the campaign state; a card on screen goes back to the list unharmed."""
-    uid, domain_id = principal.id, _domain_id(principal)
-    agent = _agent(session, uid)
-    c = session.get(Campaign, agent.campaign_id) if agent else None
-    if c is not None:
-        mine = _my_card(session, c, uid)
-        if mine is not None:
-            _store_card(mine, cm.release(card_of(mine)))
+    uid, domain_id = principal.id, domain_of(principal)
+    agent, c = _agent(session, uid)
+    _release_card(session, c, uid)
     if agent is not None:
         session.delete(agent)
     flush(session)
-    result = svc.run(session, domain_id, at, _campaign_state(uid, False))  # commits
-    announce(request, session, domain_id, result)
-    if c is not None:
-        _publish_progress(request, session, c, uid)
-    return _operator_view(session, principal, result, at)
-
-
-def _audit_card(
-    session: Session, principal: Principal, row: CampaignClient, before: dict[str, Any]
-) -> None:
-    audit.record(
-        session,
-        principal,
-        "update",
-        "campaign_client",
-        row.id,
-        row.name,
-        before,
-        audit.snapshot(row),
-    )
+    result = run_announced(request, session, svc, domain_id, at, _end_campaign_state([uid]))
+    return _progress_and_view(request, session, principal, result, at, c)
 
 
 @operator.post("/next", operation_id="operator_campaign_next")
@@ -1169,10 +1125,9 @@ def next_card(
             before = audit.snapshot(row)
             _store_card(row, cm.take(chosen, uid))
             flush(session)
-            _audit_card(session, principal, row, before)
+            _audit_client(session, principal, row, before)
     session.commit()
-    _publish_progress(request, session, c, uid)
-    view = _operator_view(session, principal, result, at)
+    view = _progress_and_view(request, session, principal, result, at, c)
     if view["card"] is None:
         view["message"] = Text(
             "Карточек для обзвона сейчас нет", "There are no cards to call now"
@@ -1199,7 +1154,7 @@ def start_attempt(
     try:
         card, numbers = cm.start_attempt(card_of(row), uid, rules_of(c), ts(at))
     except cm.CampaignError as exc:
-        raise _error(exc) from exc
+        raise transition_error(exc) from exc
     _store_card(row, card)
     attempt = CampaignAttempt(
         domain_id=c.domain_id,
@@ -1211,7 +1166,7 @@ def start_attempt(
     )
     session.add(attempt)
     flush(session)
-    _audit_card(session, principal, row, before)
+    _audit_client(session, principal, row, before)
     audit.record(
         session,
         principal,
@@ -1223,8 +1178,7 @@ def start_attempt(
         audit.snapshot(attempt),
     )
     session.commit()
-    _publish_progress(request, session, c, uid)
-    view = _operator_view(session, principal, result, at)
+    view = _progress_and_view(request, session, principal, result, at, c)
     view["attempt"] = {
         "id": attempt.id,
         "numbers": list(numbers),
@@ -1301,8 +1255,7 @@ def record_result(
     """The result status of the card on screen; with ``callback_at`` it comes back to me then."""
     result = _tick(request, session, principal, svc, at)
     uid = principal.id
-    agent = _agent(session, uid)
-    c = session.get(Campaign, agent.campaign_id) if agent else None
+    _, c = _agent(session, uid)
     row = _my_card(session, c, uid) if c else None
     if c is None or row is None:
         raise ApiError(
@@ -1330,10 +1283,9 @@ def record_result(
     row.comment = body.comment.strip()
     row.result_at, row.result_user_id = at, uid
     flush(session)
-    _audit_card(session, principal, row, before)
+    _audit_client(session, principal, row, before)
     session.commit()
-    _publish_progress(request, session, c, uid)
-    return _operator_view(session, principal, result, at)
+    return _progress_and_view(request, session, principal, result, at, c)
 
 
 router.include_router(admin)

@@ -108,7 +108,7 @@ def _quote(session: Session, domain: Domain, count: int) -> UserQuote:
     )
 
 
-def _table(file: UploadFile, columns: tuple[Column, ...]) -> Table:
+def read_upload(file: UploadFile, columns: tuple[Column, ...]) -> Table:
     # One byte more than allowed is enough to tell that the file is too big.
     data = file.file.read(MAX_BYTES + 1)
     try:
@@ -122,7 +122,7 @@ def _table(file: UploadFile, columns: tuple[Column, ...]) -> Table:
         ) from exc
 
 
-def _problems(outcome: Outcome[Any], lang: str) -> dict[str, Any]:
+def import_problems(outcome: Outcome[Any], lang: str) -> dict[str, Any]:
     return {
         "errors": [p.as_dict(lang) for p in outcome.errors],
         "warnings": [p.as_dict(lang) for p in outcome.warnings],
@@ -150,7 +150,7 @@ def _conflict() -> ApiError:
     )
 
 
-def _template(
+def template_response(
     columns: tuple[Column, ...], sample: tuple[str, ...], name: str, fmt: str
 ) -> Response:
     if fmt == "csv":
@@ -174,7 +174,7 @@ def _template(
     responses={200: {"content": {CSV_MEDIA_TYPE: {}, XLSX_MEDIA_TYPE: {}}}},
 )
 def user_template(principal: DomainAdmin, format: Format = "xlsx") -> Response:
-    return _template(USER_COLUMNS, USER_SAMPLE, "Users", format)
+    return template_response(USER_COLUMNS, USER_SAMPLE, "Users", format)
 
 
 @router.get(
@@ -184,14 +184,14 @@ def user_template(principal: DomainAdmin, format: Format = "xlsx") -> Response:
     responses={200: {"content": {CSV_MEDIA_TYPE: {}, XLSX_MEDIA_TYPE: {}}}},
 )
 def contact_template(principal: DomainAdmin, format: Format = "xlsx") -> Response:
-    return _template(CONTACT_COLUMNS, CONTACT_SAMPLE, "Contacts", format)
+    return template_response(CONTACT_COLUMNS, CONTACT_SAMPLE, "Contacts", format)
 
 
 # --- users --------------------------------------------------------------------------------
 
 
 def _check_users(session: Session, domain: Domain, file: UploadFile) -> UserImport:
-    table = _table(file, USER_COLUMNS)
+    table = read_upload(file, USER_COLUMNS)
     return check_users(table, store.user_context(session, domain))
 
 
@@ -210,7 +210,7 @@ def check_user_import(
         rows_invalid=outcome.rows_invalid,
         new_groups=[g.name for g in outcome.new_groups or []],
         quote=Quote(**quote.as_strings()),
-        **_problems(outcome, language(request)),
+        **import_problems(outcome, language(request)),
     )
 
 
@@ -247,7 +247,7 @@ def create_user_import(
         created=len(users),
         skipped_invalid=outcome.rows_invalid,
         groups_created=[g.name for g in groups],
-        **_problems(outcome, language(request)),
+        **import_problems(outcome, language(request)),
     )
 
 
@@ -261,14 +261,14 @@ def check_contact_import(
     request: Request, session: SessionDep, principal: DomainAdmin, file: Upload
 ) -> ImportCheck:
     domain = _domain(session, principal)
-    table = _table(file, CONTACT_COLUMNS)
+    table = read_upload(file, CONTACT_COLUMNS)
     outcome = check_contacts(table, store.contact_context(session, domain))
     return ImportCheck(
         rows_total=outcome.rows_total,
         rows_valid=outcome.rows_valid,
         rows_invalid=outcome.rows_invalid,
         new_groups=list(outcome.new_groups or []),
-        **_problems(outcome, language(request)),
+        **import_problems(outcome, language(request)),
     )
 
 
@@ -279,7 +279,7 @@ def create_contact_import(
     request: Request, session: SessionDep, principal: DomainAdmin, file: Upload
 ) -> ImportResult:
     domain = _domain(session, principal)
-    table = _table(file, CONTACT_COLUMNS)
+    table = read_upload(file, CONTACT_COLUMNS)
     outcome = check_contacts(table, store.contact_context(session, domain))
     try:
         contacts, groups = store.create_contacts(session, domain.id, outcome)
@@ -306,7 +306,7 @@ def create_contact_import(
         created=len(contacts),
         skipped_invalid=outcome.rows_invalid,
         groups_created=[g.name for g in groups],
-        **_problems(outcome, language(request)),
+        **import_problems(outcome, language(request)),
     )
 
 

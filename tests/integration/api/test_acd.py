@@ -6,8 +6,7 @@ edge token; two operators in one ACD group (longest idle) of alpha.test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,41 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server_stub.api import acd_service
-from server_stub.store import provision
-from server_stub.store.models import AuditEntry, CallGroup, GroupAlgorithm, GroupMember, User
+from server_stub.store.models import AuditEntry, CallGroup, GroupAlgorithm, GroupMember
 from server_stub.store.models_acd import OperatorInterval
-from tests.factories import PASSWORD, World, auth, make_world, token_for_user
+from tests.integration.api.acd_world import T0, Operators, two_operators
 
 EDGE = {"X-Pult-Edge-Token": "edge-secret"}
-T0 = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = T0
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def to(self, seconds: float) -> None:
-        self.at = T0 + timedelta(seconds=seconds)
-
-
-@dataclass
-class Setup:
-    w: World
-    op2: User
-    group: CallGroup
-    clock: Clock
-    client: TestClient
-
-    def op(self, n: int) -> dict[str, str]:
-        return self.w.a.headers("operator") if n == 1 else auth(token_for_user(self.op2))
-
-    def uid(self, n: int) -> int:
-        return self.w.a.operator.id if n == 1 else self.op2.id
-
+class Setup(Operators):
     def status(self, n: int, status: str, at: float, **extra: Any) -> Any:
         self.clock.to(at)
         return self.client.put(
@@ -75,32 +47,17 @@ class Setup:
 
 @pytest.fixture
 def s(client: TestClient, app: FastAPI, db: Session) -> Setup:
-    w = make_world(db)
-    op2 = provision.create_user(
-        db, w.a.domain, "operator2", PASSWORD, "Оператор Два", is_operator=True
-    )
-    group = CallGroup(
-        domain_id=w.a.domain.id,
+    w, op2, group, clock = two_operators(
+        db,
+        app,
         name="Поддержка",
         extension="700",
-        algorithm=GroupAlgorithm.LONGEST_IDLE,
         answer_seconds=15,
         post_call_seconds=30,
         avg_talk_seconds=60,
         greeting_text="Линия поддержки",
         crm_url_template="https://crm.example/card?phone={caller}&id={call_id}",
     )
-    db.add(group)
-    db.flush()
-    db.add_all(
-        [
-            GroupMember(group_id=group.id, user_id=w.a.operator.id, priority=10),
-            GroupMember(group_id=group.id, user_id=op2.id, priority=10),
-        ]
-    )
-    db.commit()
-    clock = Clock()
-    app.dependency_overrides[acd_service.now] = clock
     app.state.edge_token = "edge-secret"
     return Setup(w, op2, group, clock, client)
 

@@ -8,7 +8,7 @@ group in alpha.test; beta.test is the other company.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,43 +17,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server_stub.api import acd_service
 from server_stub.store import provision
-from server_stub.store.models import AuditEntry, CallGroup, GroupAlgorithm, GroupMember, User
+from server_stub.store.models import AuditEntry, CallGroup, User
 from server_stub.store.models_acd import OperatorInterval
 from server_stub.store.models_calls import Cdr
 from server_stub.store.models_campaigns import CampaignClient
-from tests.factories import PASSWORD, World, auth, make_world, token_for_user
+from tests.factories import PASSWORD, auth, token_for_user
+from tests.integration.api.acd_world import T0, Operators, two_operators
 
-T0 = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 HEADER = "Клиент;Телефон 1;Телефон 2;Телефон 3;Примечания"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = T0
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def to(self, seconds: float) -> None:
-        self.at = T0 + timedelta(seconds=seconds)
-
-
 @dataclass
-class Setup:
-    w: World
-    op2: User
-    group: CallGroup
-    clock: Clock
-    client: TestClient
+class Setup(Operators):
     db: Session
-
-    def op(self, n: int = 1) -> dict[str, str]:
-        return self.w.a.headers("operator") if n == 1 else auth(token_for_user(self.op2))
-
-    def uid(self, n: int = 1) -> int:
-        return self.w.a.operator.id if n == 1 else self.op2.id
 
     def at(self, seconds: float) -> None:
         self.clock.to(seconds)
@@ -129,27 +106,7 @@ class Setup:
 
 @pytest.fixture
 def s(client: TestClient, app: FastAPI, db: Session) -> Setup:
-    w = make_world(db)
-    op2 = provision.create_user(
-        db, w.a.domain, "operator2", PASSWORD, "Оператор Два", is_operator=True
-    )
-    group = CallGroup(
-        domain_id=w.a.domain.id,
-        name="Обзвон",
-        extension="710",
-        algorithm=GroupAlgorithm.LONGEST_IDLE,
-    )
-    db.add(group)
-    db.flush()
-    db.add_all(
-        [
-            GroupMember(group_id=group.id, user_id=w.a.operator.id, priority=10),
-            GroupMember(group_id=group.id, user_id=op2.id, priority=10),
-        ]
-    )
-    db.commit()
-    clock = Clock()
-    app.dependency_overrides[acd_service.now] = clock
+    w, op2, group, clock = two_operators(db, app, name="Обзвон", extension="710")
     return Setup(w, op2, group, clock, client, db)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from tests.sip.fixtures import AgentFactory, agent_factory  # noqa: F401
 
 pytest.importorskip("pjsua2")
 
-from desktop.softphone.engine.engine import Engine, EngineConfig
+from desktop.softphone.engine.engine import Engine
+from tests.integration.softphone.engine_child import engine_config
 
 DOMAIN = "alpha.test"
 
@@ -134,28 +136,26 @@ def me_account(pbx: Pbx, role: str = "user") -> SipAccount:
     )
 
 
-@pytest.fixture
-def phone(pbx: Pbx, tmp_path: Path) -> Iterator[Phone]:
-    engine = Engine(
-        EngineConfig(
-            bind_address="127.0.0.1",
-            audio="null",
-            network_check=0,
-            device_check=0,
-            first_retry=1,
-            log_level=3,
-        )
-    )
+@contextmanager
+def registered_phone(pbx: Pbx, tmp_path: Path, role: str = "user") -> Iterator[Phone]:
+    """An engine in this process, registered as ``role`` of domain A; shut down afterwards."""
+    engine = Engine(engine_config())
     seen = Seen()
     engine.add_listener(seen)
     engine.start()
     try:
-        engine.register(me_account(pbx))
+        engine.register(me_account(pbx, role))
         p = Phone(engine, seen, tmp_path)
         p.until(lambda: engine.registration.registered, what="registration")
         yield p
     finally:
         engine.shutdown()
+
+
+@pytest.fixture
+def phone(pbx: Pbx, tmp_path: Path) -> Iterator[Phone]:
+    with registered_phone(pbx, tmp_path) as p:
+        yield p
 
 
 def far_end(pbx: Pbx, make: AgentFactory, name: str, role: str) -> Agent:

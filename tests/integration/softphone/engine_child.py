@@ -31,19 +31,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def engine_config() -> EngineConfig:
+    """The engine as these tests run it, here and in the test process: loopback, no sound
+    card, no network or device watching, a quick first re-registration, quiet logs."""
+    return EngineConfig(
+        bind_address="127.0.0.1",
+        audio="null",
+        network_check=0,
+        device_check=0,
+        first_retry=1,
+        log_level=3,
+    )
+
+
 def main() -> None:
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
-    engine = Engine(
-        EngineConfig(
-            bind_address="127.0.0.1",
-            audio="null",
-            network_check=0,
-            device_check=0,
-            first_retry=1,
-            log_level=3,
-        )
-    )
+    engine = Engine(engine_config())
     events: list[dict[str, Any]] = []
 
     def seen(event: Event) -> None:

@@ -25,10 +25,15 @@ from typing import IO, Any
 import httpx
 import pytest
 
-from desktop.softphone.engine.engine import Engine, EngineConfig
 from desktop.softphone.engine.types import EventKind, LineState
 from tests.integration.sip.conftest import REPO, Pbx
-from tests.integration.softphone.conftest import DOMAIN, Phone, Seen, far_end, me_account
+from tests.integration.softphone.conftest import (
+    DOMAIN,
+    Phone,
+    far_end,
+    me_account,
+    registered_phone,
+)
 from tests.sip.agents import Agent
 from tests.sip.audio import has_tone, tone_wav
 from tests.sip.fixtures import AgentFactory
@@ -77,26 +82,8 @@ class Supervisor:
 
 @pytest.fixture
 def operator(pbx: Pbx, tmp_path: Path) -> Iterator[Phone]:
-    engine = Engine(
-        EngineConfig(
-            bind_address="127.0.0.1",
-            audio="null",
-            network_check=0,
-            device_check=0,
-            first_retry=1,
-            log_level=3,
-        )
-    )
-    seen = Seen()
-    engine.add_listener(seen)
-    engine.start()
-    try:
-        engine.register(me_account(pbx, "operator"))
-        p = Phone(engine, seen, tmp_path)
-        p.until(lambda: engine.registration.registered, what="registration")
+    with registered_phone(pbx, tmp_path, "operator") as p:
         yield p
-    finally:
-        engine.shutdown()
 
 
 @pytest.fixture

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.api.client import PultClient
 from desktop.main_window import MainWindow
 from desktop.qt import QtWidgets
-from desktop.softphone import workspace as softphone_workspace
 from tests.ui.fakeserver import PASSWORD, FakeServer
 from tests.ui.softphone.fake_engine import FakeEngine
 
@@ -31,22 +27,6 @@ def test_the_operator_tabs_dial_request_leaves_through_the_main_window(
     operator.dial_requested.emit("+74951234567")  # what the campaign card's button sends
     assert asked == ["+74951234567"]
     loop.run_until_complete(client.aclose())
-
-
-@pytest.fixture
-def engines(tmp_path: Path) -> Iterator[list[FakeEngine]]:
-    made: list[FakeEngine] = []
-
-    def factory() -> FakeEngine:
-        made.append(FakeEngine())
-        return made[-1]
-
-    softphone_workspace.engine_factory = factory
-    softphone_workspace.data_dir = tmp_path
-    yield made
-    softphone_workspace.shutdown_all()
-    softphone_workspace.engine_factory = None
-    softphone_workspace.data_dir = None
 
 
 def test_switching_and_ending_listen_in_reach_the_supervisors_phone(
