@@ -20,6 +20,11 @@ os.environ.setdefault("QT_API", "pyside6")
 from PySide6 import QtCore, QtGui, QtNetwork, QtWidgets
 from PySide6.QtCore import Signal, Slot
 
+# QtWebEngine is imported on the first CRM page, after the QApplication exists. Older Qt
+# versions then warn that AA_ShareOpenGLContexts should have been set first; it is not set
+# here because touching QtCore.Qt before the login window's first paint makes PySide build
+# every Qt enum (~30 ms measured, a fifth of the start-up budget), and 6.12 needs no attribute.
+
 if TYPE_CHECKING:
     from qasync import QEventLoop
 

@@ -22,6 +22,10 @@ APT_PACKAGES=(
   libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libwayland-cursor0
   fonts-dejavu-core
   xvfb xauth
+  # QtWebEngine (the operator's CRM pane): what ldd shows its libraries and
+  # QtWebEngineProcess need beyond the Qt list above.
+  libnss3 libnspr4 libxcomposite1 libxdamage1 libxrandr2 libxkbfile1 libxtst6 libxrender1
+  libxext6 libxfixes3 libxshmfence1 libxcb-dri3-0 libdrm2 libgbm1 libasound2
   libportaudio2
   # The softphone's real-audio test: a private PulseAudio with null sinks, reached by PortAudio
   # through ALSA's pulse plugin; paplay/parec play into and record from the sinks.

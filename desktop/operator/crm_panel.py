@@ -1,13 +1,24 @@
 """The CRM pane: the group's page for the current call, embedded when QtWebEngine can run.
 
 QtWebEngine is imported only when the first page opens (it is heavy and most sessions may
-never need it). It cannot run on the offscreen platform, and Chromium refuses to start as root
-without its sandbox switched off, so those cases — and a missing QtWebEngine — get the address
-as a link and an «Открыть в браузере» button instead of a blank pane.
+never need it; importing it after the ``QApplication`` exists is fine, see
+:mod:`desktop.qt`). It cannot run on the offscreen platform, so there — and with QtWebEngine
+missing, or ``PULT_NO_WEBENGINE`` set — the pane shows the address as a link and an
+«Открыть в браузере» button instead of a blank pane; so it does when the page's renderer dies.
+
+Root: Chromium refuses to start as root with its sandbox on ("Running as root without
+--no-sandbox is not supported") and the whole process aborts. A desktop session as root is
+unusual, but it is what our test machine (and some kiosks) run, and a pane that works beats
+a link, so when the effective uid is 0 and neither ``QTWEBENGINE_DISABLE_SANDBOX`` nor
+``--no-sandbox`` in ``QTWEBENGINE_CHROMIUM_FLAGS`` is set, we set
+``QTWEBENGINE_DISABLE_SANDBOX=1`` before the first import and log a warning. The pane only
+shows the group's own CRM over http(s); ``PULT_NO_WEBENGINE=1`` turns it off for whoever
+prefers the system browser.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -19,8 +30,21 @@ ON_OFFER = "offer"
 ON_ANSWER = "answer"
 SETTING = "operator/crm_open"
 
+log = logging.getLogger(__name__)
+
 #: How a page leaves for the system browser; tests replace it to see the address.
 open_external: Callable[[QtCore.QUrl], Any] = QtGui.QDesktopServices.openUrl
+
+
+def allow_root_without_sandbox() -> None:
+    """As root, switch Chromium's sandbox off (it would abort the process otherwise)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+    if os.environ.get("QTWEBENGINE_DISABLE_SANDBOX") or "--no-sandbox" in flags:
+        return
+    os.environ["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+    log.warning("running as root: the CRM pane's browser runs without Chromium's sandbox")
 
 
 def web_view_usable() -> bool:
@@ -28,10 +52,7 @@ def web_view_usable() -> bool:
         return False
     if QtGui.QGuiApplication.platformName() in ("offscreen", "minimal"):
         return False
-    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
-    no_sandbox = "--no-sandbox" in flags or os.environ.get("QTWEBENGINE_DISABLE_SANDBOX")
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and not no_sandbox:
-        return False
+    allow_root_without_sandbox()
     return web_engine() is not None
 
 
@@ -101,21 +122,34 @@ class CrmPanel(QtWidgets.QWidget):
         if self._usable is None:
             self._usable = web_view_usable()
         if not self._usable:
-            self.note.setText(
-                self.tr("Встроенный браузер недоступен — откройте страницу в браузере:")
-                + "\n"
-                + url
-            )
-            self.stack.setCurrentWidget(self.note)
+            self._show_link()
             return
-        if self.view is None:
+        view: Any = self.view  # a QWebEngineView; its module is imported only here
+        if view is None:
             module = web_engine()
             assert module is not None
-            self.view = module.QWebEngineView(self)
-            self.view.setObjectName("crm-view")
-            self.stack.addWidget(self.view)
-        self.view.setUrl(QtCore.QUrl(url))  # type: ignore[union-attr]
-        self.stack.setCurrentWidget(self.view)
+            view = self.view = module.QWebEngineView(self)
+            view.setObjectName("crm-view")
+            view.renderProcessTerminated.connect(self._renderer_gone)
+            self.stack.addWidget(view)
+        view.setUrl(QtCore.QUrl(url))
+        self.stack.setCurrentWidget(view)
+
+    def _show_link(self) -> None:
+        self.note.setText(
+            self.tr("Встроенный браузер недоступен — откройте страницу в браузере:")
+            + "\n"
+            + self.url
+        )
+        self.stack.setCurrentWidget(self.note)
+
+    def _renderer_gone(self, status: Any, code: int) -> None:
+        # A crashed or killed renderer leaves a blank view: the link is of more use.
+        if getattr(status, "name", "") == "NormalTerminationStatus":
+            return
+        log.warning("CRM page renderer ended (%s, exit code %s)", status, code)
+        if self.url:
+            self._show_link()
 
     def open_in_browser(self) -> None:
         if self.url:
