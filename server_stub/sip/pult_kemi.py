@@ -23,9 +23,7 @@ import http.client
 import json
 import os
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 
 import KSR  # provided by Kamailio
@@ -73,12 +71,13 @@ def _connection(fresh):
     return _conn[1]
 
 
-def _http(method, path, body=None):
-    """(status, JSON body or None; None for any status >= 300). Over one kept-alive
-    connection per process: a new TCP connection per request cost the server and the
-    edge more than the route decision itself."""
+def _http(method, path, body=None, error_body=False):
+    """(status, JSON body or None; None for any status >= 300 unless ``error_body``: then an
+    error's JSON too, as it carries the cause). Over one kept-alive connection per process: a
+    new TCP connection per request cost the server and the edge more than the route decision
+    itself. Answers are asked in English: their texts become SIP reason phrases."""
     data = None if body is None else json.dumps(body).encode()
-    headers = {TOKEN_HEADER: TOKEN, "Content-Type": "application/json"}
+    headers = {TOKEN_HEADER: TOKEN, "Content-Type": "application/json", "Accept-Language": "en"}
     for attempt in (0, 1):
         conn = _connection(fresh=attempt > 0)
         reused = conn.sock is not None
@@ -98,11 +97,13 @@ def _http(method, path, body=None):
             raise ServerError(str(exc)) from exc
         if resp.will_close:
             conn.close()
-        if resp.status >= 300:
+        if resp.status >= 300 and not error_body:
             return resp.status, None
         try:
             return resp.status, (json.loads(raw) if raw else None)
         except ValueError as exc:
+            if resp.status >= 300:
+                return resp.status, None
             raise ServerError(str(exc)) from exc
     raise ServerError("unreachable")
 
@@ -564,25 +565,8 @@ ACD_REJECT_CODES = (482, 486, 600, 603)
 
 
 def _acd_http(method, path, body=None):
-    """Like _http, but an error answer's JSON body is returned too (it carries the cause)."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
-        SERVER + path,
-        data=data,
-        method=method,
-        headers={TOKEN_HEADER: TOKEN, "Content-Type": "application/json", "Accept-Language": "en"},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
-            raw = resp.read()
-            return resp.status, (json.loads(raw) if raw else None)
-    except urllib.error.HTTPError as exc:
-        try:
-            return exc.code, json.loads(exc.read() or b"null")
-        except ValueError:
-            return exc.code, None
-    except (OSError, ValueError) as exc:
-        raise ServerError(str(exc)) from exc
+    """_http with the error answer's JSON (an enqueue refusal carries the cause to say)."""
+    return _http(method, path, body, error_body=True)
 
 
 def _acd_path(call_id):

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from server_stub.acd.dispatcher import Dispatcher, Effects, Offer
-from server_stub.api.acd_service import AcdDep, AcdNow, announce
+from server_stub.api.acd_service import AcdDep, AcdNow, run_announced
 from server_stub.api.deps import SessionDep
 from server_stub.api.errors import ApiError, Text
 from server_stub.api.sip_auth import require_edge
@@ -69,9 +69,7 @@ def offers(
                         work.ring_at_edge(call_id, offer.offer_id, now)
                 return Effects()
 
-            result = svc.run(session, domain_id, at, ring)
-            announce(request, session, domain_id, result)
-            d = result.dispatcher
+            d = run_announced(request, session, svc, domain_id, at, ring).dispatcher
         found += [(d.offers[c], d) for c in call_ids if c in d.offers]
     users = {
         u.id: (u.login, name)
@@ -120,13 +118,14 @@ def offer_lapsed(
         )
     domain_id = row
     rejected = body.reason == "rejected"
-    result = svc.run(
+    result = run_announced(
+        request,
         session,
+        svc,
         domain_id,
         at,
         lambda d, now: d.edge_lapse(body.call_id, offer_id, now, rejected=rejected),
     )
-    announce(request, session, domain_id, result)
     if not any(o.offer_id == offer_id for o in result.effects.lapsed):
         # Already over (the server's expiry, a decline on the desktop): nothing to change.
         raise ApiError(
