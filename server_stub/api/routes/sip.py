@@ -94,11 +94,17 @@ def route(body: RouteRequest, session: SessionDep) -> dict[str, Any]:
     Asked for every INVITE, so the domain and its people come from the cached snapshot
     (``snapshot.cached``: rebuilt after any change of routing data); billing's state is read
     fresh for every paid branch."""
-    with _one_writer(session):
-        return _route(body, session)
+    return _route(body, session)
 
 
 def _route(body: RouteRequest, session: Session) -> dict[str, Any]:
+    """The endpoint's work, also run by the edge's fast path (api/sip_fast.py): the writer
+    lock is taken here so that both paths queue on it."""
+    with _one_writer(session):
+        return _plan(body, session)
+
+
+def _plan(body: RouteRequest, session: Session) -> dict[str, Any]:
     if body.source == "trunk":
         return _route_from_trunk(body, session)
     domain_id = snapshot.domain_id(session, body.domain)
