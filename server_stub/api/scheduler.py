@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import anyio
 from fastapi import FastAPI
 
-from server_stub.api import acd_service
+from server_stub.api import acd_service, sip_decisions
 from server_stub.store import billing_storage, billing_work, call_cuts
 
 log = logging.getLogger("pult.scheduler")
@@ -46,7 +46,10 @@ async def _loop(app: FastAPI, seconds: float) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     seconds = app.state.settings.billing_tick_seconds
-    tasks = [asyncio.create_task(acd_service.run_ticker(app))]  # offers and post-call expire
+    tasks = [
+        asyncio.create_task(acd_service.run_ticker(app)),  # offers and post-call expire
+        asyncio.create_task(sip_decisions.run_flusher(app.state.session_factory)),
+    ]
     if seconds > 0:
         tasks.append(asyncio.create_task(_loop(app, seconds)))
     try:

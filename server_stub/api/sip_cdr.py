@@ -18,10 +18,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server_stub.api import sip_decisions
 from server_stub.phones import BadNumber, to_e164
 from server_stub.routing.plan import Decision
 from server_stub.store import billing_calls
@@ -52,22 +53,8 @@ def record_decision(
     decision: Decision,
     group_id: int | None,
 ) -> None:
-    """The CDR as routing sees it; a second route request for the same call changes nothing.
-
-    Written with a plain INSERT: this runs for every INVITE, and the unit of work costs more
-    than the row. Only when the call's events arrived first (the edge gave up waiting for this
-    answer and reported the call) is the CDR built from them too."""
-    cdrs = Cdr.metadata.tables[Cdr.__tablename__]
-    events = CallEvent.metadata.tables[CallEvent.__tablename__]
-    conn = session.connection()  # Core statements: the ORM's per-statement work is not needed
-    known, early = conn.execute(
-        select(
-            select(cdrs.c.id).where(cdrs.c.call_id == call_id).exists(),
-            select(events.c.id).where(events.c.call_id == call_id).exists(),
-        )
-    ).one()
-    if known:
-        return
+    """The CDR as routing sees it, kept to be stored just behind the answer (sip_decisions);
+    a second route request for the same call changes nothing."""
     started = datetime.now(UTC)
     values: dict[str, Any] = {
         "call_id": call_id,
@@ -81,6 +68,10 @@ def record_decision(
         "trace": [list(line) for line in decision.trace],
         "started_at": started,
         "result": CdrResult.IN_PROGRESS,
+        # Every row names every column: the rows are stored in one executemany.
+        "sip_code": None,
+        "cause": "",
+        "ended_at": None,
     }
     if decision.refused is not None:
         values |= {
@@ -89,12 +80,7 @@ def record_decision(
             "cause": decision.refused.reason,
             "ended_at": started,
         }
-    if not early:
-        conn.execute(insert(cdrs).values(values))
-        return
-    cdr = Cdr(**values)
-    session.add(cdr)
-    _recompute(session, cdr)
+    sip_decisions.add(session, values)
 
 
 def _cdr_from_event(session: Session, event: dict[str, Any]) -> Cdr:
@@ -238,7 +224,7 @@ def _bill(session: Session, cdr: Cdr) -> None:
         )
 
 
-def _recompute(session: Session, cdr: Cdr) -> None:
+def recompute(session: Session, cdr: Cdr) -> None:
     session.flush()
     events = list(
         session.execute(

@@ -6,9 +6,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -17,12 +14,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from server_stub.api import sip_decisions
 from server_stub.api.billing_hook import session_authorize
 from server_stub.api.deps import DomainAdmin, SessionDep
 from server_stub.api.errors import ApiError, Text
 from server_stub.api.routes import acd_spy
 from server_stub.api.sip_auth import require_edge
 from server_stub.api.sip_cdr import as_dict, ingest, record_decision
+from server_stub.api.sip_decisions import one_writer
 from server_stub.phones import BadNumber, to_e164
 from server_stub.routing import engine
 from server_stub.routing.plan import Decision, Final
@@ -71,37 +70,28 @@ def _refusal(code: int, ru: str, en: str) -> Decision:
     return Decision(refused=Final("reject", code, en), trace=((ru, en),))
 
 
-_sqlite_writer = threading.Lock()
 EVENTS_PER_TRANSACTION = 25
-
-
-@contextmanager
-def _one_writer(session: Session) -> Iterator[None]:
-    """SQLite lets one transaction write at a time: a second one waits by sleeping (1, 2,
-    5 … 100 ms between tries) or fails at once when its read snapshot went stale. The edge's
-    writers (a route request per INVITE, event batches) queue on a lock instead."""
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    with _sqlite_writer:
-        yield
 
 
 @edge.post("/route", operation_id="sip_route")
 def route(body: RouteRequest, session: SessionDep) -> dict[str, Any]:
-    """The ring plan for a new call; the CDR starts here (refusals are final here).
+    """The ring plan for a new call; its CDR starts here (a refusal's is final here).
 
     Asked for every INVITE, so the domain and its people come from the cached snapshot
     (``snapshot.cached``: rebuilt after any change of routing data); billing's state is read
-    fresh for every paid branch."""
+    fresh for every paid branch. Nothing is written on the way: the CDR row is stored just
+    behind the answer (``sip_decisions``)."""
     return _route(body, session)
 
 
 def _route(body: RouteRequest, session: Session) -> dict[str, Any]:
-    """The endpoint's work, also run by the edge's fast path (api/sip_fast.py): the writer
-    lock is taken here so that both paths queue on it."""
-    with _one_writer(session):
-        return _plan(body, session)
+    """The endpoint's work, also run by the edge's fast path (api/sip_fast.py)."""
+    if body.source == "user" and body.called.startswith(acd_spy.PREFIX):
+        # The one route that writes (the listen-in session takes the call): the writer lock
+        # is taken here so that both paths queue on it.
+        with one_writer(session):
+            return _plan(body, session)
+    return _plan(body, session)
 
 
 def _plan(body: RouteRequest, session: Session) -> dict[str, Any]:
@@ -121,6 +111,7 @@ def _plan(body: RouteRequest, session: Session) -> dict[str, Any]:
         domain, caller_row = session.get(Domain, domain_id), session.get(User, caller.id)
         assert domain is not None and caller_row is not None
         decision = acd_spy.spy_plan(session, domain, caller_row, body.called, body.call_id)
+        session.commit()
         operator = decision.stages[0].branches[0].label if decision.stages else ""
         caller_label, group_id = caller.extension, None
         body = body.model_copy(update={"called": operator or "spy"})
@@ -144,7 +135,6 @@ def _plan(body: RouteRequest, session: Session) -> dict[str, Any]:
         decision,
         group_id,
     )
-    session.commit()
     return _with_identity(decision, shown)
 
 
@@ -183,7 +173,6 @@ def _route_from_trunk(body: RouteRequest, session: Session) -> dict[str, Any]:
         decision,
         decision.group_id or decision.queue_group_id,
     )
-    session.commit()
     return {**_with_identity(decision, engine.presented(call, cfg)), "domain": cfg.name}
 
 
@@ -205,12 +194,13 @@ def _events(body: EventBatch, session: Session) -> dict[str, int]:
                 "bad_event",
                 Text("У события нет call_id или seq", "An event lacks call_id or seq"),
             )
+    sip_decisions.store(session)  # the calls' routing first: their events complete it
     stored = duplicates = 0
-    # A few events per transaction: route requests (one per INVITE) wait for a writer on
-    # SQLite, and a long batch would hold up every new call. Each event is stored once
-    # whatever part of a batch a failure leaves for the edge's replay.
+    # A few events per transaction: other writers (the route decisions' rows, a listen-in
+    # call's route) wait for the one writer on SQLite, and a long batch would hold them up.
+    # Each event is stored once whatever part of a batch a failure leaves for the replay.
     for start in range(0, len(body.events), EVENTS_PER_TRANSACTION):
-        with _one_writer(session):
+        with one_writer(session):
             new, again = ingest(session, body.events[start : start + EVENTS_PER_TRANSACTION])
             session.commit()
         stored, duplicates = stored + new, duplicates + again
@@ -244,6 +234,7 @@ def list_cdrs(
     """The domain's calls, newest first; filters: period, direction, result, number, and ``q``:
     a number (part of the caller's or called number) or a name (a user's or an address-book
     contact's, matching the calls of their extension, login or phone numbers)."""
+    sip_decisions.store(session)  # calls routed in the last moments are in the list too
     query = select(Cdr).where(Cdr.domain_id == principal.domain_id)
     if date_from is not None:
         query = query.where(Cdr.started_at >= _aware(date_from))
