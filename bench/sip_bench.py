@@ -237,7 +237,11 @@ def running_baseline(
     log = run_dir / "kamailio.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [binary, "-DD", "-E", "-f", str(cfg), "-P", str(run_dir / "kamailio.pid")],
+            # The same shared memory as the edge (EdgeConfig.shm_mb).
+            [
+                *(binary, "-DD", "-E", "-m", str(EdgeConfig.shm_mb)),
+                *("-f", str(cfg), "-P", str(run_dir / "kamailio.pid")),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -493,14 +497,23 @@ def report(steps: list[Step], rates: list[int]) -> bool:
                 f" = {(server + edge) / sum(same.cpu_ms):.1f}x the baseline's "
                 f"{sum(same.cpu_ms):.2f} ms"
             )
-    met = bool(
-        pult and pult.rate >= GOAL_RATE and pult.p99_ms is not None and pult.p99_ms <= GOAL_P99_MS
-    )
+    # The goal is a rate *with* a tail: met by any clean step at or above the rate whose p99
+    # is within it (the highest clean rate may well have a longer tail).
+    meeting = [
+        s
+        for s in steps
+        if s.target == "pult"
+        and s.clean
+        and s.rate >= GOAL_RATE
+        and s.p99_ms is not None
+        and s.p99_ms <= GOAL_P99_MS
+    ]
+    at = max(meeting, key=lambda s: s.rate) if meeting else None
     print(
         f"goal (pult >= {GOAL_RATE:.0f} calls/s with INVITE->180 p99 <= {GOAL_P99_MS:.0f} ms): "
-        + ("met" if met else "NOT met")
+        + (f"met at {at.rate} calls/s (p99 {fmt(at.p99_ms)} ms)" if at else "NOT met")
     )
-    return met
+    return at is not None
 
 
 def main() -> int:

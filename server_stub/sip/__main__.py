@@ -2,7 +2,7 @@
 
 ``start`` runs Kamailio in the foreground (Ctrl-C or ``stop`` from another shell ends it);
 settings come from the environment (PULT_SIP_ADDRESS, PULT_SIP_PORT, PULT_EDGE_SERVER_URL,
-PULT_SIP_TRUNK, PULT_EDGE_TOKEN, PULT_DATA_DIR).
+PULT_SIP_TRUNK, PULT_SIP_TLS_*, PULT_SIP_BAN_*, PULT_SIP_SHM_MB, PULT_EDGE_TOKEN, PULT_DATA_DIR).
 """
 
 from __future__ import annotations

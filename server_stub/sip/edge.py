@@ -41,6 +41,13 @@ class EdgeConfig:
     pike_density: int = 300  # requests per unit from one address before it counts as flood
     ha1_cache_seconds: int = 60
     children: int = 4
+    #: Kamailio's shared memory in MB. Its default, 64, runs out near 300 new calls a second:
+    #: every call holds a transaction (with the request and replies) and a dialog for
+    #: seconds after its end.
+    shm_mb: int = 256
+    #: How long an ended call's keys stay in the edge's call table (late retransmissions and
+    #: a BYE crossing the first one find them meanwhile).
+    forget_after_seconds: int = 60
     debug: int = 2
     http_timeout: float = 3.0
     #: SIP over TLS on this port as well (0 = no TLS listener).
@@ -74,6 +81,7 @@ class EdgeConfig:
             tls_port=int(env.get("PULT_SIP_TLS_PORT", "0")),
             tls_cert=env.get("PULT_SIP_TLS_CERT", ""),
             tls_key=env.get("PULT_SIP_TLS_KEY", ""),
+            shm_mb=int(env.get("PULT_SIP_SHM_MB", "256")),
         )
 
 
@@ -208,7 +216,10 @@ class Edge:
         env = dict(os.environ, PULT_EDGE_CONFIG=str(cfg_path.parent / "edge.json"))
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [binary, "-DD", "-E", "-f", str(cfg_path), "-P", str(self.pid_file)],
+            [
+                *(binary, "-DD", "-E", "-m", str(self.cfg.shm_mb)),
+                *("-f", str(cfg_path), "-P", str(self.pid_file)),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

