@@ -48,6 +48,9 @@ class EdgeConfig:
     #: How long an ended call's keys stay in the edge's call table (late retransmissions and
     #: a BYE crossing the first one find them meanwhile).
     forget_after_seconds: int = 60
+    #: Each Kamailio process starts a new spool journal this often; a sent journal is deleted
+    #: two such periods after its own.
+    journal_seconds: int = 60
     debug: int = 2
     http_timeout: float = 3.0
     #: SIP over TLS on this port as well (0 = no TLS listener).

@@ -105,6 +105,16 @@ class ServerProcess:
                 proc.wait(5)
 
 
+def unsent_events(spool: Path) -> int:
+    """Events waiting in the edge's spool: the journals' lines after their ".sent" offsets."""
+    total = 0
+    for journal in spool.glob("*.jsonl"):
+        sent = journal.with_name(journal.name + ".sent")
+        offset = int(sent.read_text() or 0) if sent.exists() else 0
+        total += journal.read_bytes()[offset:].count(b"\n")
+    return total
+
+
 @dataclass
 class Pbx:
     """A running server + edge over one database, and helpers the tests share."""
