@@ -3,6 +3,7 @@ routing data, however it is written, must show in the very next route decision."
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -114,6 +115,38 @@ def test_direct_orm_bulk_and_raw_sql_writes_apply_to_the_next_call(
         {"r": "INTERNAL_ONLY" if stored.isupper() else "internal_only", "id": world.a.operator.id},
     )
     db.commit()  # raw SQL
+    assert restricted(route(client, ABROAD))
+
+
+def test_a_write_no_one_here_saw_shows_after_the_ttl_without_holding_up_a_call(
+    client: TestClient, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's write (here: the driver's own connection, unseen by SQLAlchemy):
+    the entry serves until it is TTL_SECONDS old; then the call that finds it old is routed
+    by it once more while a fresh one is built beside, and the calls after see the change."""
+    assert not restricted(route(client, ABROAD))
+    stored = db.execute(
+        text("SELECT outgoing_restriction FROM users WHERE id = :id"),
+        {"id": world.a.operator.id},
+    ).scalar_one()
+    db.rollback()
+    raw = db.get_bind().raw_connection()
+    try:
+        cursor = raw.cursor()
+        marker = "?" if db.get_bind().dialect.name == "sqlite" else "%s"
+        cursor.execute(
+            f"UPDATE users SET outgoing_restriction = {marker} WHERE id = {marker}",
+            ("INTERNAL_ONLY" if stored.isupper() else "internal_only", world.a.operator.id),
+        )
+        raw.commit()
+    finally:
+        raw.close()
+    assert not restricted(route(client, ABROAD))  # unseen, within the TTL
+    monkeypatch.setattr(snapshot, "TTL_SECONDS", 0.0)
+    assert not restricted(route(client, ABROAD))  # found old: served, rebuilt beside
+    deadline = time.monotonic() + 5
+    while not restricted(route(client, ABROAD)) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert restricted(route(client, ABROAD))
 
 
