@@ -38,6 +38,7 @@ FLUSH_SECONDS = 0.05
 _lock = threading.Lock()
 _pending: weakref.WeakKeyDictionary[Engine, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
 _sqlite_writer = threading.Lock()
+_storing = threading.Lock()  # taken before _sqlite_writer, never inside it
 
 
 @contextmanager
@@ -70,22 +71,26 @@ def pending(session: Session) -> int:
 
 def store(session: Session) -> int:
     """Store the rows kept for this session's database, in a transaction of their own (so an
-    error in the caller's work cannot undo them); the rows go back to wait on a failure."""
+    error in the caller's work cannot undo them); the rows go back to wait on a failure.
+
+    One store at a time: a reader that finds nothing kept must not read before rows another
+    thread (the flusher) took a moment ago are committed."""
     engine = _engine(session)
-    with _lock:
-        rows = _pending.pop(engine, [])
-    if not rows:
-        return 0
-    try:
-        with one_writer(session):
-            stored = _insert(session, rows)
-            session.commit()
-    except BaseException:
-        session.rollback()
+    with _storing:
         with _lock:
-            _pending[engine] = rows + _pending.get(engine, [])
-        raise
-    return stored
+            rows = _pending.pop(engine, [])
+        if not rows:
+            return 0
+        try:
+            with one_writer(session):
+                stored = _insert(session, rows)
+                session.commit()
+        except BaseException:
+            session.rollback()
+            with _lock:
+                _pending[engine] = rows + _pending.get(engine, [])
+            raise
+        return stored
 
 
 def store_with(factory: sessionmaker[Session]) -> int:

@@ -7,6 +7,7 @@ list is read, at shutdown, and again after a failed attempt.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -144,3 +145,33 @@ def test_a_second_decision_for_a_call_changes_nothing(
     again = stored(session_factory, "c-twice")
     assert first is not None and again is not None
     assert again.started_at == first.started_at
+
+
+@pytest.mark.usefixtures("no_flusher")
+def test_a_read_waits_for_rows_another_thread_is_storing(
+    client: TestClient,
+    world: World,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The flusher took the row and has not committed it yet: the call list must not be read
+    before it has (it found nothing kept, and read too early, once)."""
+    route(client, world, "c-inflight")
+    real = sip_decisions._insert
+    started, release = threading.Event(), threading.Event()
+
+    def slow(session: Session, rows: list[dict[str, Any]]) -> int:
+        started.set()
+        release.wait(5)
+        return real(session, rows)
+
+    monkeypatch.setattr(sip_decisions, "_insert", slow)
+    flusher = threading.Thread(target=sip_decisions.store_with, args=(session_factory,))
+    flusher.start()
+    assert started.wait(5)
+    timer = threading.Timer(0.3, release.set)
+    timer.start()
+    items = client.get("/api/cdrs", headers=world.a.headers("admin")).json()["items"]
+    flusher.join(5)
+    timer.join()
+    assert [c["call_id"] for c in items] == ["c-inflight"]
