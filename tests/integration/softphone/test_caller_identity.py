@@ -74,7 +74,14 @@ def test_a_colleague_is_shown_by_extension_and_name_even_with_a_forged_identity(
     bob.hangup(call)
     ended = phone.wait_ended(ring.id)
     assert ended.answered and ended.number == operator.extension
-    cdr = pbx.wait_cdr(lambda c: c["caller"] == operator.extension and c["ended_at"] is not None)
+    # The answered call's record once its end is in (the rejected first call ended earlier).
+    cdr = pbx.wait_cdr(
+        lambda c: (
+            c["caller"] == operator.extension
+            and c["answered_at"] is not None
+            and c["ended_at"] is not None
+        )
+    )
     assert cdr["result"] == "answered"
 
 
